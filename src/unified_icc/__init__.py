@@ -1,0 +1,102 @@
+"""unified_icc: the gateway that runs AI coding CLIs in tmux windows and reports what they do.
+
+The public API is what this module exports; frontends import only from here.
+"""
+
+from __future__ import annotations
+
+from unified_icc.config import (
+    Config,
+    GatewaySettings,
+    ProviderSettings,
+    ProvidersSettings,
+    load_config,
+    resolve_config_dir,
+)
+from unified_icc.errors import (
+    ConfigError,
+    GatewayBusyError,
+    GatewayStateError,
+    InputRejectedError,
+    PathRejectedError,
+    ProviderError,
+    ProviderNotInstalledError,
+    StateError,
+    TmuxError,
+    TmuxTimeoutError,
+    TmuxUnavailableError,
+    UnifiedICCError,
+    UnknownProviderError,
+    UnsupportedModeError,
+    WindowDeadError,
+    WindowError,
+    WindowNotFoundError,
+    WindowOwnershipError,
+)
+from unified_icc.events import (
+    AgentMessage,
+    AgentMessageEvent,
+    AgentStatus,
+    GatewayEvent,
+    MessageKind,
+    MessageRole,
+    PromptInfo,
+    PromptKind,
+    PromptOption,
+    StatusEvent,
+    WindowChange,
+    WindowEvent,
+)
+from unified_icc.gateway import OrphanWindow, Survey, SurveyRow, UnifiedICC, WindowInfo
+from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
+from unified_icc.workspace import Workspace
+
+__all__ = [
+    "AgentMessage",
+    "AgentMessageEvent",
+    "AgentStatus",
+    "ChannelId",
+    "Config",
+    "ConfigError",
+    "GatewayBusyError",
+    "GatewayEvent",
+    "GatewaySettings",
+    "GatewayStateError",
+    "InputRejectedError",
+    "MessageKind",
+    "MessageRole",
+    "OrphanWindow",
+    "PathRejectedError",
+    "PromptInfo",
+    "PromptKind",
+    "PromptOption",
+    "ProviderError",
+    "ProviderNotInstalledError",
+    "ProviderSettings",
+    "ProvidersSettings",
+    "SessionId",
+    "StateError",
+    "StatusEvent",
+    "Survey",
+    "SurveyRow",
+    "TmuxError",
+    "TmuxTimeoutError",
+    "TmuxUnavailableError",
+    "UnifiedICC",
+    "UnifiedICCError",
+    "UnknownProviderError",
+    "UnsupportedModeError",
+    "WindowChange",
+    "WindowDeadError",
+    "WindowError",
+    "WindowEvent",
+    "WindowId",
+    "WindowInfo",
+    "WindowNotFoundError",
+    "WindowOwnershipError",
+    "Workspace",
+    "load_config",
+    "parse_channel_id",
+    "parse_window_id",
+    "resolve_config_dir",
+]

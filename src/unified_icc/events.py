@@ -1,0 +1,123 @@
+"""Typed, immutable events the gateway emits, and the closed sets they use.
+
+Owns the event dataclasses and enums; knows nothing of how events are produced or delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from unified_icc.ids import ChannelId, SessionId, WindowId
+
+__all__ = [
+    "AgentMessage",
+    "AgentMessageEvent",
+    "AgentStatus",
+    "GatewayEvent",
+    "MessageKind",
+    "MessageRole",
+    "PromptInfo",
+    "PromptKind",
+    "PromptOption",
+    "StatusEvent",
+    "WindowChange",
+    "WindowEvent",
+]
+
+
+class AgentStatus(StrEnum):
+    IDLE = "idle"
+    WORKING = "working"
+    PROMPT = "prompt"
+    DEAD = "dead"
+
+
+class WindowChange(StrEnum):
+    CREATED = "created"
+    CLOSED = "closed"
+    DIED = "died"
+    ADOPTED = "adopted"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    THINKING = "thinking"
+    TOOL_USE = "tool_use"
+    TOOL_RESULT = "tool_result"
+    LOCAL_COMMAND = "local_command"
+
+
+class PromptKind(StrEnum):
+    PERMISSION = "permission"
+    PLAN = "plan"
+    QUESTION = "question"
+    TRUST = "trust"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentMessage:
+    """One entry of an agent's transcript, in the terms a chat shows."""
+
+    id: str
+    role: MessageRole
+    kind: MessageKind
+    text: str
+    tool_name: str | None = None
+    tool_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentMessageEvent:
+    """New transcript entries of one window, in order, from one read."""
+
+    window_id: WindowId
+    session_id: SessionId | None
+    channel_ids: tuple[ChannelId, ...]
+    messages: tuple[AgentMessage, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptOption:
+    number: int
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromptInfo:
+    """A question the agent's screen is asking, with its numbered options."""
+
+    kind: PromptKind
+    title: str
+    body: str
+    options: tuple[PromptOption, ...]
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusEvent:
+    window_id: WindowId
+    channel_ids: tuple[ChannelId, ...]
+    status: AgentStatus
+    prompt: PromptInfo | None = None
+    exit_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowEvent:
+    window_id: WindowId
+    kind: WindowChange
+    channel_ids: tuple[ChannelId, ...] = ()
+    provider: str | None = None
+    exit_status: int | None = None
+    reason: str = ""
+
+
+GatewayEvent = AgentMessageEvent | StatusEvent | WindowEvent

@@ -1,0 +1,112 @@
+"""What every agent provider answers: launch and resume argv, modes, submit pacing, prompt keys.
+
+Owns the Provider base class and the launch plan it returns; knows nothing of tmux or state.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+from unified_icc.config import ProviderSettings
+from unified_icc.errors import ProviderError, UnsupportedModeError
+from unified_icc.ids import SessionId
+
+__all__ = ["LaunchPlan", "Mode", "Provider", "parse_mode"]
+
+
+class Mode(StrEnum):
+    NORMAL = "normal"
+    YOLO = "yolo"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LaunchPlan:
+    """How to start the agent: its argv, extra environment, and the session id we gave it."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    session_id: SessionId | None = None
+
+
+def parse_mode(value: str) -> Mode:
+    """Return the Mode named ``value``, or raise UnsupportedModeError listing the modes."""
+    try:
+        return Mode(value.strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in Mode)
+        raise UnsupportedModeError(
+            f"unknown mode {value!r}: use one of {names}", provider="*"
+        ) from None
+
+
+class Provider:
+    """One agent CLI. Subclasses fill the class attributes and the argv hooks."""
+
+    name: ClassVar[str]
+    default_command: ClassVar[str]
+    modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
+    # Seconds between the typed text and Enter; some TUIs swallow an Enter sent sooner.
+    submit_delay: ClassVar[float] = 0.0
+    # Executable names that identify this CLI in a pane (for orphan windows).
+    process_names: ClassVar[frozenset[str]] = frozenset()
+    # Whether the gateway chooses the session id at launch.
+    assigns_session_id: ClassVar[bool] = False
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self._settings = settings
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """The configured command split like a shell, or the default executable."""
+        raw = self._settings.command or self.default_command
+        try:
+            parts = tuple(shlex.split(raw))
+        except ValueError as exc:
+            raise ProviderError(
+                f"providers.{self.name}.command {raw!r} cannot be parsed: {exc}",
+                provider=self.name,
+            ) from None
+        if not parts:
+            raise ProviderError(f"providers.{self.name}.command is empty", provider=self.name)
+        return parts
+
+    def is_installed(self) -> bool:
+        """Whether the command's executable can be found."""
+        return shutil.which(self.command[0]) is not None
+
+    def check_mode(self, mode: Mode) -> None:
+        if mode not in self.modes:
+            names = ", ".join(sorted(m.value for m in self.modes))
+            raise UnsupportedModeError(
+                f"provider {self.name!r} has no {mode.value!r} mode: use {names}",
+                provider=self.name,
+            )
+
+    def launch(self, mode: Mode, *, session_id: SessionId | None) -> LaunchPlan:
+        """The plan for a new session in ``mode``; ``session_id`` when assigns_session_id."""
+        self.check_mode(mode)
+        argv = (*self.command, *self.launch_args(mode, session_id))
+        return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
+
+    def resume(self, mode: Mode, session_id: SessionId) -> LaunchPlan:
+        """The plan that reopens ``session_id`` in ``mode``."""
+        self.check_mode(mode)
+        argv = (*self.command, *self.resume_args(mode, session_id))
+        return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
+
+    def option_key(self, number: int) -> str:
+        """The key that picks option ``number`` of a prompt on screen."""
+        if not 1 <= number <= 9:
+            raise ValueError(f"prompt options are numbered 1-9, not {number}")
+        return str(number)
+
+    def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
+        return ()
+
+    def resume_args(self, mode: Mode, session_id: SessionId) -> tuple[str, ...]:
+        return self.launch_args(mode, session_id)

@@ -1,0 +1,35 @@
+"""Claude Code: launched with a session id we choose, in default or bypass-permissions mode.
+
+Owns Claude's argv and key conventions; knows nothing of tmux.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from unified_icc.ids import SessionId
+from unified_icc.providers.base import Mode, Provider
+
+__all__ = ["ClaudeProvider"]
+
+
+class ClaudeProvider(Provider):
+    name: ClassVar[str] = "claude"
+    default_command: ClassVar[str] = "claude"
+    process_names: ClassVar[frozenset[str]] = frozenset({"claude", "claude.exe"})
+    # Claude takes an immediate Enter after typed or pasted text.
+    submit_delay: ClassVar[float] = 0.0
+    assigns_session_id: ClassVar[bool] = True
+
+    def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
+        session = ("--session-id", session_id) if session_id else ()
+        return (*session, *_mode_args(mode))
+
+    def resume_args(self, mode: Mode, session_id: SessionId) -> tuple[str, ...]:
+        return ("--resume", session_id, *_mode_args(mode))
+
+
+def _mode_args(mode: Mode) -> tuple[str, ...]:
+    if mode is Mode.YOLO:
+        return ("--dangerously-skip-permissions",)
+    return ("--permission-mode", "default")

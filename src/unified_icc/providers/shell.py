@@ -1,0 +1,18 @@
+"""A plain shell: no modes, no transcript, no session id.
+
+Owns the shell's argv; knows nothing of tmux.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from unified_icc.providers.base import Mode, Provider
+
+__all__ = ["ShellProvider"]
+
+
+class ShellProvider(Provider):
+    name: ClassVar[str] = "shell"
+    default_command: ClassVar[str] = "bash"
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.NORMAL})

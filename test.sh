@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: set up .venv with the test tools, check style, types and layering,
+# then run every test (unit, integration on a private tmux server, e2e).
+source "$(dirname "$0")/scripts/bootstrap.sh"
+check_tmux
+bootstrap_venv test
+cd "$ROOT"
+"$VENV/bin/ruff" check src tests
+"$VENV/bin/lint-imports" --no-cache >/dev/null || "$VENV/bin/lint-imports" --no-cache
+"$VENV/bin/mypy"
+exec "$VENV/bin/pytest" "$@"
