@@ -36,19 +36,56 @@ class World:
             ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
         )
 
+    async def kill_server(self) -> None:
+        """Kill this test's tmux server and wait until it has really gone."""
+        self.tmux("kill-server")
+
+        def gone() -> bool:
+            return "no server running" in self.tmux("list-sessions", check=False).stderr
+
+        await wait_until(gone, what="the tmux server to exit")
+
     def agent_entries(self, event: str | None = None) -> list[dict[str, Any]]:
         if not self.agent_log.exists():
             return []
         entries = [json.loads(line) for line in self.agent_log.read_text().splitlines() if line]
         return [e for e in entries if event is None or e["event"] == event]
 
+    def write_config_yaml(self) -> Path:
+        """Write config.yaml equal to config(), for processes that load it themselves."""
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        path = self.config_dir / "config.yaml"
+        path.write_text(
+            "gateway:\n"
+            "  tmux_session: uicc-test\n"
+            f"  tmux_socket: {self.socket}\n"
+            f"  workspace_roots: [{json.dumps(str(self.workspace))}]\n"
+            "  poll_interval: 0.2\n"
+            "providers:\n"
+            "  shell:\n"
+            f"    command: {json.dumps(f'{sys.executable} {FAKE_AGENT}')}\n"
+            f"    env: {{FAKE_AGENT_LOG: {json.dumps(str(self.agent_log))}}}\n"
+        )
+        return path
+
+    def run_python(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run a fresh Python process with this world's environment (HOME, folders, tmux)."""
+        return subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+
     def config(self, **gateway: Any) -> Config:
         fake = ProviderSettings(
             command=f"{sys.executable} {FAKE_AGENT}",
             env={"FAKE_AGENT_LOG": str(self.agent_log)},
         )
-        settings = {"tmux_session": "uicc-test", "tmux_socket": self.socket,
-                    "workspace_roots": (self.workspace,), "poll_interval": 0.2, **gateway}  # fmt: skip
+        settings = {
+            "tmux_session": "uicc-test",
+            "tmux_socket": self.socket,
+            "workspace_roots": (self.workspace,),
+            "poll_interval": 0.2,
+            **gateway,
+        }
         return Config(
             config_dir=self.config_dir,
             gateway=GatewaySettings(**settings),
@@ -61,11 +98,11 @@ class World:
 async def wait_until(
     predicate: Callable[[], Any] | Callable[[], Awaitable[Any]],
     *,
-    timeout: float = WAIT_TIMEOUT,
+    within: float = WAIT_TIMEOUT,
     what: str = "condition",
 ) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll ``predicate`` until it returns something truthy; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
@@ -73,5 +110,5 @@ async def wait_until(
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+            raise AssertionError(f"timed out after {within:g}s waiting for {what}")
         await asyncio.sleep(0.05)

@@ -25,6 +25,9 @@ __all__ = ["SessionMonitor"]
 
 logger = logging.getLogger(__name__)
 
+# Ticks to wait for tmux to report how a dead pane's process ended before reporting it anyway.
+_EXIT_STATUS_TICKS = 3
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Loss:
@@ -33,6 +36,7 @@ class _Loss:
     record: WindowRecord
     vanished: bool
     exit_status: int | None
+    exit_signal: int | None = None
 
 
 class SessionMonitor:
@@ -56,6 +60,7 @@ class SessionMonitor:
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._exiting: dict[RecordId, int] = {}
 
     def detect_session_id(self, window_id: WindowId) -> SessionId | None:
         """The agent session id of one of our windows, from what the gateway launched it with.
@@ -79,7 +84,7 @@ class SessionMonitor:
         """
         known = {record.record_id for record in self._store}
         panes = await self._backend.list_panes(self._session)
-        losses = self._apply(panes, known)
+        losses = self._apply(panes, known, patient=not startup)
         for loss in losses:
             await self._report(loss, unbind=startup or loss.vanished)
         if losses:
@@ -112,7 +117,9 @@ class SessionMonitor:
                 async with asyncio.timeout(self._interval):
                     await self._stop.wait()
 
-    def _apply(self, panes: tuple[PaneInfo, ...], known: set[RecordId]) -> list[_Loss]:
+    def _apply(
+        self, panes: tuple[PaneInfo, ...], known: set[RecordId], *, patient: bool
+    ) -> list[_Loss]:
         by_record = {pane.record_id: pane for pane in panes if pane.record_id}
         losses: list[_Loss] = []
         for record_id in known:
@@ -127,9 +134,22 @@ class SessionMonitor:
                 self._router.move_window(record.window_id, pane.window_id)
                 record = self._store.update(record_id, window_id=pane.window_id)
                 self._persist()
-            if pane.dead and not record.dead:
-                losses.append(_Loss(record=record, vanished=False, exit_status=pane.dead_status))
+            if pane.dead and not record.dead and not self._still_exiting(pane, record, patient):
+                losses.append(_Loss(record=record, vanished=False, exit_status=pane.dead_status,
+                                    exit_signal=pane.dead_signal))  # fmt: skip
         return losses
+
+    def _still_exiting(self, pane: PaneInfo, record: WindowRecord, patient: bool) -> bool:
+        """Give tmux a few ticks to learn the exit status before reporting without one."""
+        if not pane.exit_unknown or not patient:
+            self._exiting.pop(record.record_id, None)
+            return False
+        ticks = self._exiting.get(record.record_id, 0) + 1
+        if ticks >= _EXIT_STATUS_TICKS:
+            self._exiting.pop(record.record_id, None)
+            return False
+        self._exiting[record.record_id] = ticks
+        return True
 
     async def _report(self, loss: _Loss, *, unbind: bool) -> None:
         record = loss.record
@@ -139,7 +159,7 @@ class SessionMonitor:
             reason = "the window is gone (closed outside the gateway, or tmux stopped)"
         else:
             self._store.update(record.record_id, dead=True, exit_status=loss.exit_status)
-            reason = f"the agent exited with status {loss.exit_status}"
+            reason = _exit_reason(loss)
         if unbind:
             self._router.unbind_window(record.window_id)
         logger.info("window %s (%s) died: %s", record.window_id, record.provider, reason)
@@ -161,3 +181,11 @@ class SessionMonitor:
                 exit_status=loss.exit_status,
             )
         )
+
+
+def _exit_reason(loss: _Loss) -> str:
+    if loss.exit_status is not None:
+        return f"the agent exited with status {loss.exit_status}"
+    if loss.exit_signal is not None:
+        return f"the agent was killed by signal {loss.exit_signal}"
+    return "the agent exited (tmux did not report how)"

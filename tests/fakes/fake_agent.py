@@ -99,6 +99,10 @@ class Agent:
 
 
 def main() -> None:
+    fd = sys.stdin.fileno()
+    # setraw flushes pending input, so "started" is recorded only once input is safe to send.
+    tty.setraw(fd)
+    show("\x1b[?2004h\x1b[1;32mfake agent ready\x1b[0m\nfake> ")
     watched = [name for name in os.environ.get("FAKE_AGENT_SHOW_ENV", "").split(",") if name]
     record(
         event="started",
@@ -107,9 +111,6 @@ def main() -> None:
         argv=sys.argv[1:],
         env={name: os.environ.get(name) for name in watched},
     )
-    fd = sys.stdin.fileno()
-    tty.setraw(fd)
-    show("\x1b[?2004h\x1b[1;32mfake agent ready\x1b[0m\nfake> ")
     agent = Agent()
     while True:
         data = os.read(fd, 65536)

@@ -28,13 +28,20 @@ class PaneInfo:
     window_name: str
     dead: bool
     dead_status: int | None
+    dead_signal: int | None
     current_command: str
     start_command: str
     pid: int | None
+    server_pid: int | None
     current_path: str
     activity: int
     width: int
     height: int
+
+    @property
+    def exit_unknown(self) -> bool:
+        """Dead, but tmux has not yet learned how the process ended."""
+        return self.dead_status is None and self.dead_signal is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

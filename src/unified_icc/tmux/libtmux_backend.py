@@ -8,10 +8,12 @@ providers or channels.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
 import secrets
+import signal
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +47,8 @@ _PANE_FIELDS = (
     RECORD_OPTION,
     "pane_dead",
     "pane_dead_status",
+    "pane_dead_signal",
+    "pid",
     "pane_pid",
     "window_activity",
     "pane_width",
@@ -77,6 +81,18 @@ class LibtmuxBackend:
         self._scratch_dir = scratch_dir
 
     async def list_panes(self, session: str) -> tuple[PaneInfo, ...]:
+        panes = await self._list_panes(session)
+        unreaped = {p.server_pid for p in panes if p.dead and p.exit_unknown and p.server_pid}
+        if not unreaped:
+            return panes
+        # tmux 3.3 sometimes misses the SIGCHLD of an exiting pane and leaves it a zombie with
+        # no exit status; another SIGCHLD makes it reap every child. Nudge once, look again.
+        for server_pid in unreaped:
+            with contextlib.suppress(OSError):
+                os.kill(server_pid, signal.SIGCHLD)
+        return await self._list_panes(session)
+
+    async def _list_panes(self, session: str) -> tuple[PaneInfo, ...]:
         try:
             lines = await self._run("list-panes", "-s", "-t", f"={session}", "-F", _PANE_FORMAT)
         except (TmuxUnavailableError, WindowNotFoundError):
@@ -221,18 +237,21 @@ def _target_of(args: Sequence[str]) -> str | None:
 def _parse_pane(line: str) -> PaneInfo:
     parts = line.split(_SEP, len(_PANE_FIELDS) - 1)
     parts += [""] * (len(_PANE_FIELDS) - len(parts))
-    (window_id, pane_id, record_id, dead, dead_status, pid, activity, width, height,
-     current_command, current_path, window_name, start_command) = parts  # fmt: skip
+    (window_id, pane_id, record_id, dead, dead_status, dead_signal, server_pid, pid, activity,
+     width, height, current_command, current_path, window_name, start_command) = parts  # fmt: skip
+    status, signal = _int_or_none(dead_status), _int_or_none(dead_signal)
     return PaneInfo(
         window_id=WindowId(window_id),
         pane_id=PaneId(pane_id),
         record_id=record_id,
         window_name=window_name,
         dead=dead == "1",
-        dead_status=_int_or_none(dead_status),
+        dead_status=status,
+        dead_signal=signal,
         current_command=current_command,
         start_command=start_command,
         pid=_int_or_none(pid),
+        server_pid=_int_or_none(server_pid),
         current_path=current_path,
         activity=_int_or_none(activity) or 0,
         width=_int_or_none(width) or 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from support import World, wait_until
 from unified_icc import InputRejectedError, UnifiedICC, WindowInfo
 
@@ -121,7 +122,7 @@ async def test_send_to_window_refuses_bad_text_and_types_nothing(
 async def test_send_key_refuses_unknown_key_names(gateway: UnifiedICC, world: World) -> None:
     window = await _open(gateway, world)
 
-    with pytest.raises(InputRejectedError, match="unknown key 'Hyper-x'.*Escape"):
+    with pytest.raises(InputRejectedError, match=r"unknown key 'Hyper-x'.*Escape"):
         await gateway.send_key(window.window_id, "Hyper-x")
 
 
