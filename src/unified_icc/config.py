@@ -164,7 +164,7 @@ def load_config(
         if model is None:
             allowed = ", ".join(sorted({"gateway", "providers", *sections}))
             raise ConfigError(
-                f"{path}: unknown key {key!r} (allowed top-level keys: {allowed})",
+                f"{path}: {key}: unknown key (allowed top-level keys: {allowed})",
                 path=str(path),
                 key=str(key),
             )

@@ -1,0 +1,65 @@
+"""The commands a user types: console scripts and ``python -m`` for both packages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _run(*argv: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "UNIFIED_ICC_DIR": str(env_dir), "HOME": str(env_dir / "home")}
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[str(BIN / "unified-icc")], [sys.executable, "-m", "unified_icc", "status"]],
+    ids=["console-script", "python-m"],
+)
+def test_unified_icc_status_reports_the_gateway(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(f"gateway: {{tmux_socket: cmd-{os.getpid()}}}\n")
+    result = _run(*argv, env_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert f"config folder: {tmp_path}" in result.stdout
+    assert "tmux session:  cclark (socket cmd-" in result.stdout
+    assert "windows:       0" in result.stdout
+    assert "shell   bash" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[str(BIN / "cclark"), "check-config"], [sys.executable, "-m", "cclark", "check-config"]],
+    ids=["console-script", "python-m"],
+)
+def test_cclark_check_config_summarises_without_secrets(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "feishu:\n  apps:\n    - {name: main, app_id: cli_9, app_secret: TOPSECRET}\n"
+    )
+    result = _run(*argv, env_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "feishu app main: cli_9 at https://open.feishu.cn, users: 0 allowed" in result.stdout
+    assert "TOPSECRET" not in result.stdout + result.stderr
+
+
+def test_commands_reject_a_bad_config_with_key_and_file(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("gateway:\n  tmux_sesion: typo\n")
+
+    for argv in ([str(BIN / "unified-icc")], [str(BIN / "cclark"), "check-config"]):
+        result = _run(*argv, env_dir=tmp_path)
+        assert result.returncode == 1
+        assert f"{tmp_path / 'config.yaml'}: gateway.tmux_sesion: unknown key" in result.stderr
+
+
+def test_cclark_without_subcommand_says_the_bot_is_not_available_yet(tmp_path: Path) -> None:
+    result = _run(str(BIN / "cclark"), env_dir=tmp_path)
+
+    assert result.returncode == 2
+    assert "Feishu connection is not available in this version" in result.stderr
