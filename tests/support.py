@@ -16,6 +16,8 @@ from unified_icc import Config, GatewaySettings, ProviderSettings, ProvidersSett
 
 FAKES = Path(__file__).parent / "fakes"
 FAKE_AGENT = FAKES / "fake_agent.py"
+FAKE_CLAUDE = FAKES / "fake_claude.py"
+GATEWAY_DRIVER = FAKES / "gateway_driver.py"
 WAIT_TIMEOUT = 30.0
 
 
@@ -29,6 +31,11 @@ class World:
     workspace: Path
     socket: str
     agent_log: Path
+
+    @property
+    def gate(self) -> Path:
+        """The file fake_claude waits for in the middle of a ``PARTS: n`` turn."""
+        return self.root / "gate"
 
     def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run tmux against this test's private server."""
@@ -65,6 +72,10 @@ class World:
             "  shell:\n"
             f"    command: {json.dumps(f'{sys.executable} {FAKE_AGENT}')}\n"
             f"    env: {{FAKE_AGENT_LOG: {json.dumps(str(self.agent_log))}}}\n"
+            "  claude:\n"
+            f"    command: {json.dumps(f'{sys.executable} {FAKE_CLAUDE}')}\n"
+            f"    env: {{FAKE_AGENT_LOG: {json.dumps(str(self.agent_log))}, "
+            f"FAKE_CLAUDE_GATE: {json.dumps(str(self.gate))}}}\n"
         )
         return path
 
@@ -75,10 +86,9 @@ class World:
         )
 
     def config(self, **gateway: Any) -> Config:
-        fake = ProviderSettings(
-            command=f"{sys.executable} {FAKE_AGENT}",
-            env={"FAKE_AGENT_LOG": str(self.agent_log)},
-        )
+        env = {"FAKE_AGENT_LOG": str(self.agent_log), "FAKE_CLAUDE_GATE": str(self.gate)}
+        fake = ProviderSettings(command=f"{sys.executable} {FAKE_AGENT}", env=env)
+        claude = ProviderSettings(command=f"{sys.executable} {FAKE_CLAUDE}", env=env)
         settings = {
             "tmux_session": "uicc-test",
             "tmux_socket": self.socket,
@@ -89,7 +99,7 @@ class World:
         return Config(
             config_dir=self.config_dir,
             gateway=GatewaySettings(**settings),
-            providers=ProvidersSettings(shell=fake),
+            providers=ProvidersSettings(shell=fake, claude=claude),
         )
 
 

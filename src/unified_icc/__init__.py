@@ -5,51 +5,59 @@ The public API is what this module exports; frontends import only from here.
 
 from __future__ import annotations
 
-from unified_icc.config import (
-    Config,
-    GatewaySettings,
-    ProviderSettings,
-    ProvidersSettings,
-    load_config,
-    resolve_config_dir,
-)
-from unified_icc.errors import (
-    ConfigError,
-    GatewayBusyError,
-    GatewayStateError,
-    InputRejectedError,
-    PathRejectedError,
-    ProviderError,
-    ProviderNotInstalledError,
-    StateError,
-    TmuxError,
-    TmuxTimeoutError,
-    TmuxUnavailableError,
-    UnifiedICCError,
-    UnknownProviderError,
-    UnsupportedModeError,
-    WindowDeadError,
-    WindowError,
-    WindowNotFoundError,
-    WindowOwnershipError,
-)
-from unified_icc.events import (
-    AgentMessage,
-    AgentMessageEvent,
-    AgentStatus,
-    GatewayEvent,
-    MessageKind,
-    MessageRole,
-    PromptInfo,
-    PromptKind,
-    PromptOption,
-    StatusEvent,
-    WindowChange,
-    WindowEvent,
-)
-from unified_icc.gateway import OrphanWindow, Survey, SurveyRow, UnifiedICC, WindowInfo
-from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
-from unified_icc.workspace import Workspace
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unified_icc.config import (
+        Config,
+        GatewaySettings,
+        ProviderSettings,
+        ProvidersSettings,
+        load_config,
+        resolve_config_dir,
+    )
+    from unified_icc.errors import (
+        ConfigError,
+        GatewayBusyError,
+        GatewayStateError,
+        InputRejectedError,
+        InvalidOptionError,
+        NoPromptError,
+        PathRejectedError,
+        PromptError,
+        PromptStuckError,
+        ProviderError,
+        ProviderNotInstalledError,
+        StateError,
+        TmuxError,
+        TmuxTimeoutError,
+        TmuxUnavailableError,
+        UnifiedICCError,
+        UnknownProviderError,
+        UnsupportedModeError,
+        WindowDeadError,
+        WindowError,
+        WindowNotFoundError,
+        WindowOwnershipError,
+    )
+    from unified_icc.events import (
+        AgentMessage,
+        AgentMessageEvent,
+        AgentStatus,
+        GatewayEvent,
+        MessageKind,
+        MessageRole,
+        PromptInfo,
+        PromptKind,
+        PromptOption,
+        StatusEvent,
+        WindowChange,
+        WindowEvent,
+    )
+    from unified_icc.gateway import OrphanWindow, Survey, SurveyRow, UnifiedICC, WindowInfo
+    from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
+    from unified_icc.workspace import Workspace
 
 __all__ = [
     "AgentMessage",
@@ -63,13 +71,17 @@ __all__ = [
     "GatewaySettings",
     "GatewayStateError",
     "InputRejectedError",
+    "InvalidOptionError",
     "MessageKind",
     "MessageRole",
+    "NoPromptError",
     "OrphanWindow",
     "PathRejectedError",
+    "PromptError",
     "PromptInfo",
     "PromptKind",
     "PromptOption",
+    "PromptStuckError",
     "ProviderError",
     "ProviderNotInstalledError",
     "ProviderSettings",
@@ -100,3 +112,70 @@ __all__ = [
     "parse_window_id",
     "resolve_config_dir",
 ]
+
+# Names load on first use, so ``python -m unified_icc.hook`` (run inside every agent hook)
+# does not pay for importing the whole gateway.
+_EXPORTS = {
+    "AgentMessage": "unified_icc.events",
+    "AgentMessageEvent": "unified_icc.events",
+    "AgentStatus": "unified_icc.events",
+    "ChannelId": "unified_icc.ids",
+    "Config": "unified_icc.config",
+    "ConfigError": "unified_icc.errors",
+    "GatewayBusyError": "unified_icc.errors",
+    "GatewayEvent": "unified_icc.events",
+    "GatewaySettings": "unified_icc.config",
+    "GatewayStateError": "unified_icc.errors",
+    "InputRejectedError": "unified_icc.errors",
+    "InvalidOptionError": "unified_icc.errors",
+    "MessageKind": "unified_icc.events",
+    "MessageRole": "unified_icc.events",
+    "NoPromptError": "unified_icc.errors",
+    "OrphanWindow": "unified_icc.gateway",
+    "PathRejectedError": "unified_icc.errors",
+    "PromptInfo": "unified_icc.events",
+    "PromptError": "unified_icc.errors",
+    "PromptKind": "unified_icc.events",
+    "PromptOption": "unified_icc.events",
+    "PromptStuckError": "unified_icc.errors",
+    "ProviderError": "unified_icc.errors",
+    "ProviderNotInstalledError": "unified_icc.errors",
+    "ProviderSettings": "unified_icc.config",
+    "ProvidersSettings": "unified_icc.config",
+    "SessionId": "unified_icc.ids",
+    "StateError": "unified_icc.errors",
+    "StatusEvent": "unified_icc.events",
+    "Survey": "unified_icc.gateway",
+    "SurveyRow": "unified_icc.gateway",
+    "TmuxError": "unified_icc.errors",
+    "TmuxTimeoutError": "unified_icc.errors",
+    "TmuxUnavailableError": "unified_icc.errors",
+    "UnifiedICC": "unified_icc.gateway",
+    "UnifiedICCError": "unified_icc.errors",
+    "UnknownProviderError": "unified_icc.errors",
+    "UnsupportedModeError": "unified_icc.errors",
+    "WindowChange": "unified_icc.events",
+    "WindowDeadError": "unified_icc.errors",
+    "WindowError": "unified_icc.errors",
+    "WindowEvent": "unified_icc.events",
+    "WindowId": "unified_icc.ids",
+    "WindowInfo": "unified_icc.gateway",
+    "WindowNotFoundError": "unified_icc.errors",
+    "WindowOwnershipError": "unified_icc.errors",
+    "Workspace": "unified_icc.workspace",
+    "load_config": "unified_icc.config",
+    "parse_channel_id": "unified_icc.ids",
+    "parse_window_id": "unified_icc.ids",
+    "resolve_config_dir": "unified_icc.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unified_icc' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

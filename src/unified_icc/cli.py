@@ -16,6 +16,7 @@ from typing import TextIO
 from unified_icc.config import Config, load_config
 from unified_icc.errors import UnifiedICCError
 from unified_icc.gateway import Survey, UnifiedICC
+from unified_icc.hook.record import run_hook
 from unified_icc.ids import parse_window_id
 
 __all__ = ["main"]
@@ -25,6 +26,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """Run the command; returns the exit status (0 ok, 1 gateway error, 2 usage error)."""
     stream = out or sys.stdout
     args = _parser().parse_args(argv)
+    if args.command == "hook":
+        return run_hook(args.events, args.record)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -72,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     capture.add_argument("--ansi", action="store_true", help="keep colours")
     kill = sub.add_parser("kill", help="kill a window this gateway created")
     kill.add_argument("window_id")
+    hook = sub.add_parser("hook", help="(run by agent hooks) append stdin's hook JSON")
+    hook.add_argument("--events", required=True, help="the gateway's hook events file")
+    hook.add_argument("--record", default="", help="the window's record id")
     return parser
 
 

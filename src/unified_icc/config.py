@@ -74,6 +74,8 @@ class GatewaySettings(_Strict):
     poll_interval: float = Field(default=1.0, gt=0, le=60)
     tmux_timeout: float = Field(default=10.0, gt=0, le=300)
     max_text_chars: int = Field(default=100_000, ge=1, le=1_000_000)
+    submit_timeout: float = Field(default=3.0, gt=0, le=60)
+    answer_timeout: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("workspace_roots", mode="before")
     @classmethod
@@ -107,6 +109,8 @@ class Config:
     providers: ProvidersSettings = field(default_factory=ProvidersSettings)
     sections: Mapping[str, BaseModel] = field(default_factory=dict)
     source: Path | None = None
+    # The user's home, where the agent CLIs keep their transcripts.
+    home: Path = field(default_factory=Path.home)
 
     @property
     def state_path(self) -> Path:
@@ -169,7 +173,9 @@ def load_config(
                 key=str(key),
             )
         loaded[key] = _validate(model, value, path=path, prefix=f"{key}.")
+    environ = os.environ if env is None else env
     return Config(
+        home=Path(environ.get("HOME") or Path.home()),
         config_dir=folder,
         gateway=parsed.gateway,
         providers=parsed.providers,

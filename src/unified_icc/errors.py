@@ -18,6 +18,10 @@ Owns every exception unified_icc raises on purpose; knows nothing of tmux or pro
     │   ├── UnknownProviderError(ValueError)
     │   ├── UnsupportedModeError(ValueError)
     │   └── ProviderNotInstalledError(LookupError)
+    ├── PromptError                           carries window_id
+    │   ├── NoPromptError(LookupError)        no prompt is on the screen to answer
+    │   ├── InvalidOptionError(ValueError)    the option is not on screen (carries the valid ones)
+    │   └── PromptStuckError(TimeoutError)    the prompt did not leave the screen after the answer
     ├── PathRejectedError(ValueError)         a working directory that may not be used
     └── InputRejectedError(ValueError)        text or a key that cannot be sent
 """
@@ -29,7 +33,11 @@ __all__ = [
     "GatewayBusyError",
     "GatewayStateError",
     "InputRejectedError",
+    "InvalidOptionError",
+    "NoPromptError",
     "PathRejectedError",
+    "PromptError",
+    "PromptStuckError",
     "ProviderError",
     "ProviderNotInstalledError",
     "StateError",
@@ -141,3 +149,23 @@ class PathRejectedError(UnifiedICCError, ValueError):
 
 class InputRejectedError(UnifiedICCError, ValueError):
     """Text or a key that the gateway will not send."""
+
+
+class PromptError(WindowError):
+    """A problem answering a prompt on an agent's screen."""
+
+
+class NoPromptError(PromptError, LookupError):
+    """There is no prompt on the screen to answer."""
+
+
+class InvalidOptionError(PromptError, ValueError):
+    """The chosen option is not one the prompt offers."""
+
+    def __init__(self, message: str, *, window_id: str, valid: tuple[int, ...]) -> None:
+        super().__init__(message, window_id=window_id)
+        self.valid = valid
+
+
+class PromptStuckError(PromptError, TimeoutError):
+    """The answer was sent but the prompt stayed on the screen."""

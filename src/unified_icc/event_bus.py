@@ -52,7 +52,7 @@ async def _deliver(callbacks: list[Callable[[_E], Awaitable[None]]], event: _E) 
     for callback in list(callbacks):
         try:
             await callback(event)
-        except Exception:
+        except Exception:  # supervisor: one subscriber must not starve the rest
             ok = False
             logger.exception(
                 "event callback %s failed for %s of window %s",

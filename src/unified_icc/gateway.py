@@ -8,8 +8,10 @@ logic and knows nothing of any chat platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +24,9 @@ from unified_icc.channel_router import ChannelRouter
 from unified_icc.config import Config, load_config
 from unified_icc.errors import (
     GatewayStateError,
+    InvalidOptionError,
+    NoPromptError,
+    PromptStuckError,
     ProviderNotInstalledError,
     TmuxError,
     WindowDeadError,
@@ -31,10 +36,13 @@ from unified_icc.errors import (
 from unified_icc.event_bus import EventBus
 from unified_icc.events import (
     AgentMessageEvent,
+    AgentStatus,
+    PromptInfo,
     StatusEvent,
     WindowChange,
     WindowEvent,
 )
+from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile, write_claude_settings
 from unified_icc.ids import ChannelId, RecordId, SessionId, WindowId, new_record_id, new_session_id
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import Mode, Provider, ProviderRegistry, parse_mode
@@ -49,6 +57,7 @@ from unified_icc.tmux import (
     normalise_key,
     plan_text,
 )
+from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.workspace import Workspace
 
@@ -137,7 +146,6 @@ class UnifiedICC:
         self.workspace = Workspace(gateway.workspace_roots)
         self.window_store = WindowStore()
         self.channel_router = ChannelRouter()
-        self._offsets: dict[str, int] = {}
         self._backend = backend or LibtmuxBackend(
             socket_name=gateway.tmux_socket,
             timeout=gateway.tmux_timeout,
@@ -146,14 +154,26 @@ class UnifiedICC:
         self._state_file = StateFile(config.state_path)
         self._state_lock = StateLock(config.config_dir / "gateway.lock")
         self._bus = EventBus()
+        self._hooks_dir = config.config_dir / "hooks"
+        self._feed = TranscriptFeed(
+            store=self.window_store,
+            router=self.channel_router,
+            bus=self._bus,
+            cursors={},
+            persist=self._save,
+        )
         self.monitor = SessionMonitor(
             backend=self._backend,
             session=gateway.tmux_session,
             store=self.window_store,
             router=self.channel_router,
             bus=self._bus,
+            feed=self._feed,
+            hooks=HookEventsFile(self._hooks_dir / EVENTS_FILE_NAME),
+            hook_offset=0,
             persist=self._save,
             interval=gateway.poll_interval,
+            home=config.home,
         )
         self._window_locks: dict[RecordId, asyncio.Lock] = {}
         self._lifecycle = _Lifecycle.NEW
@@ -175,6 +195,7 @@ class UnifiedICC:
         self._state_lock.acquire()
         try:
             self._load(self._state_file.load())
+            await self.monitor.catch_up()
             await self.monitor.reconcile(startup=True)
             self._save()
             await self.monitor.start()
@@ -290,7 +311,23 @@ class UnifiedICC:
                 await self._backend.send_literal(record.window_id, delivery.text)
             if provider.submit_delay:
                 await asyncio.sleep(provider.submit_delay)
+            await self._submit(record, provider)
+
+    async def _submit(self, record: WindowRecord, provider: Provider) -> None:
+        """Press Enter; where hooks confirm a submission, press it once more if none came."""
+        if not provider.uses_hook_settings:
             await self._backend.send_key(record.window_id, "Enter")
+            return
+        timeout = self.config.gateway.submit_timeout
+        for attempt in (1, 2):
+            submitted = self.monitor.expect_submit(record.record_id)
+            await self._backend.send_key(record.window_id, "Enter")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await submitted.wait()
+                    return
+            logger.warning("window %s: no submission seen %.0fs after Enter (attempt %d)",
+                           record.window_id, timeout, attempt)  # fmt: skip
 
     async def send_key(self, window_id: WindowId, key: str) -> None:
         """Press one named key (``Enter``, ``Escape``, ``Up``, ``C-c``, a digit, ...).
@@ -308,6 +345,55 @@ class UnifiedICC:
                 await self._backend.send_literal(record.window_id, tmux_key)
             else:
                 await self._backend.send_key(record.window_id, tmux_key)
+
+    async def answer_prompt(self, window_id: WindowId, choice: int) -> PromptInfo:
+        """Pick option ``choice`` of the prompt now on screen and check that it went away.
+
+        Sends the provider's key for the option (a digit for every CLI so far), then watches
+        the screen until the prompt is gone or replaced, for up to gateway.answer_timeout.
+        Serialised with every other keystroke operation on the window. Returns the prompt
+        that was answered.
+        Raises: NoPromptError (nothing was sent), InvalidOptionError (nothing was sent;
+        carries the valid numbers), PromptStuckError, WindowNotFoundError, WindowDeadError.
+        """
+        self._require_started()
+        record = self._record(window_id)
+        provider = self.providers.get(record.provider)
+        async with self._window_lock(record):
+            await self._verify_alive(record)
+            shown = await self.monitor.screens.look_now(record)
+            prompt = shown.prompt
+            if shown.status is not AgentStatus.PROMPT or prompt is None:
+                raise NoPromptError(
+                    f"there is no prompt on the screen of window {window_id}; nothing was sent",
+                    window_id=window_id,
+                )
+            valid = tuple(option.number for option in prompt.options)
+            if choice not in valid:
+                listed = ", ".join(map(str, valid))
+                raise InvalidOptionError(
+                    f"option {choice} is not on screen; reply with one of {listed}",
+                    window_id=window_id,
+                    valid=valid,
+                )
+            await self._backend.send_literal(record.window_id, provider.option_key(choice))
+            await self._await_prompt_gone(record, prompt)
+        return prompt
+
+    async def _await_prompt_gone(self, record: WindowRecord, prompt: PromptInfo) -> None:
+        timeout = self.config.gateway.answer_timeout
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while True:
+                    shown = await self.monitor.screens.look_now(record)
+                    if shown.prompt is None or shown.prompt.raw != prompt.raw:
+                        return
+                    await asyncio.sleep(0.05)
+        raise PromptStuckError(
+            f"the prompt in window {record.window_id} is still on screen {timeout:g}s after "
+            "the answer; look at the terminal (#screenshot)",
+            window_id=record.window_id,
+        )
 
     async def capture_pane(self, window_id: WindowId, ansi: bool = False) -> str:
         """The window's visible screen as text (with ANSI escapes when ``ansi``).
@@ -338,6 +424,8 @@ class UnifiedICC:
             raise
         channels = self.channel_router.unbind_window(record.window_id)
         self._window_locks.pop(record.record_id, None)
+        self.monitor.forget(record)
+        self._hook_settings_path(record.record_id).unlink(missing_ok=True)
         self._save()
         logger.info("killed window %s (%s)", record.window_id, record.provider)
         await self._bus.emit(
@@ -446,8 +534,17 @@ class UnifiedICC:
         self, provider: Provider, mode: Mode, cwd: Path, channel_id: ChannelId | None
     ) -> WindowRecord:
         session_id = new_session_id() if provider.assigns_session_id else None
-        plan = provider.launch(mode, session_id=session_id)
         record_id = new_record_id()
+        settings = None
+        if provider.uses_hook_settings:
+            settings = await asyncio.to_thread(
+                write_claude_settings,
+                self._hook_settings_path(record_id),
+                python=sys.executable,
+                events_file=self.monitor.hooks_path,
+                record_id=record_id,
+            )
+        plan = provider.launch(mode, session_id=session_id, hook_settings=settings)
         gateway = self.config.gateway
         created = await self._backend.create_window(
             WindowSpec(
@@ -472,7 +569,11 @@ class UnifiedICC:
             session_id=plan.session_id,
         )
         self.window_store.add(record)
+        self.monitor.rewatch()
         return record
+
+    def _hook_settings_path(self, record_id: RecordId) -> Path:
+        return self._hooks_dir / f"settings-{record_id}.json"
 
     def _require_started(self) -> None:
         if self._lifecycle is not _Lifecycle.STARTED:
@@ -525,7 +626,8 @@ class UnifiedICC:
         for channel, values in snapshot.channel_settings.items():
             for key, value in values.items():
                 self.channel_router.set_setting(channel, key, value)
-        self._offsets = dict(snapshot.offsets)
+        self._feed.cursors.update(snapshot.offsets)
+        self.monitor.hook_offset = snapshot.hook_offset
 
     def _save(self) -> None:
         self._state_file.save(
@@ -533,6 +635,7 @@ class UnifiedICC:
                 windows=self.window_store.snapshot(),
                 bindings=self.channel_router.bindings,
                 channel_settings=self.channel_router.settings,
-                offsets=dict(self._offsets),
+                offsets=dict(self._feed.cursors),
+                hook_offset=self.monitor.hook_offset,
             )
         )

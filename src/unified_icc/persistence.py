@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from unified_icc.channel_router import SettingValue
 from unified_icc.errors import GatewayBusyError, StateError
 from unified_icc.ids import ChannelId, WindowId
+from unified_icc.transcripts import TranscriptCursor
 from unified_icc.window_store import WindowRecord
 
 __all__ = ["STATE_VERSION", "StateFile", "StateLock", "StateSnapshot"]
@@ -39,8 +40,10 @@ class StateSnapshot:
     windows: tuple[WindowRecord, ...] = ()
     bindings: dict[ChannelId, WindowId] = field(default_factory=dict)
     channel_settings: dict[ChannelId, dict[str, SettingValue]] = field(default_factory=dict)
-    # Delivered byte offset per transcript path: advanced only after delivery.
-    offsets: dict[str, int] = field(default_factory=dict)
+    # Delivered watermark per transcript path: advanced only after delivery.
+    offsets: dict[str, TranscriptCursor] = field(default_factory=dict)
+    # How far the hook events file has been applied.
+    hook_offset: int = 0
 
 
 _ADAPTER: TypeAdapter[StateSnapshot] = TypeAdapter(StateSnapshot)

@@ -1,8 +1,9 @@
-"""SessionMonitor: keeps the window records true to live tmux and reports what changed.
+"""SessionMonitor: keeps window records true to tmux and turns what agents do into events.
 
-Owns the watch loop (one ``list-panes`` call per tick for every window, whatever their
-number), the startup reconcile, dead-window detection and session-id answers. It does not
-create, type into or kill windows (the gateway does) and holds no parsing logic.
+Owns the watch loops: one ``list-panes`` call per tick for every window (deaths, screens),
+hook events (session ids, /clear, "a prompt is coming", "the turn ended") and file changes
+(transcripts, the hook events file). It does not create, type into or kill windows (the
+gateway does); parsing belongs to terminal/ and transcripts/.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.errors import TmuxError, WindowNotFoundError
 from unified_icc.event_bus import EventBus
 from unified_icc.events import AgentStatus, StatusEvent, WindowChange, WindowEvent
-from unified_icc.ids import RecordId, SessionId, WindowId
+from unified_icc.file_watcher import FileWatcher
+from unified_icc.hook import HookEvent, HookEventsFile
+from unified_icc.ids import RecordId, SessionId, WindowId, parse_session_id
+from unified_icc.screen_watch import ScreenWatch
 from unified_icc.tmux import PaneInfo, TmuxBackend
+from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.window_store import WindowRecord, WindowStore
 
 __all__ = ["SessionMonitor"]
@@ -27,6 +33,11 @@ logger = logging.getLogger(__name__)
 
 # Ticks to wait for tmux to report how a dead pane's process ended before reporting it anyway.
 _EXIT_STATUS_TICKS = 3
+# While a window is working or a hook said its screen will change, look this often (s).
+_HOT_INTERVAL = 0.2
+_SCREEN_HOOKS = frozenset(
+    {"UserPromptSubmit", "PermissionRequest", "Notification", "Stop", "SessionEnd"}
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,22 +59,37 @@ class SessionMonitor:
         store: WindowStore,
         router: ChannelRouter,
         bus: EventBus,
+        feed: TranscriptFeed,
+        hooks: HookEventsFile,
+        hook_offset: int,
         persist: Callable[[], None],
         interval: float,
+        home: Path | None = None,
     ) -> None:
         self._backend = backend
         self._session = session
         self._store = store
         self._router = router
         self._bus = bus
+        self.feed = feed
+        self._hooks = hooks
+        self.hook_offset = hook_offset
         self._persist = persist
         self._interval = interval
+        self.screens = ScreenWatch(backend=backend, store=store, router=router, bus=bus)
+        self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
         self._exiting: dict[RecordId, int] = {}
+        self._submitted: dict[RecordId, asyncio.Event] = {}
+        self._hook_lock = asyncio.Lock()
+
+    # -- questions ---------------------------------------------------------------------------
 
     def detect_session_id(self, window_id: WindowId) -> SessionId | None:
-        """The agent session id of one of our windows, from what the gateway launched it with.
+        """The agent session id of one of our windows: the id we launched it with, moved by
+        the agent's SessionStart hooks (``/clear`` starts a new one). Never typed for.
 
         Raises:
             WindowNotFoundError: the window is not one of ours.
@@ -75,11 +101,35 @@ class SessionMonitor:
             )
         return record.session_id
 
-    async def reconcile(self, *, startup: bool) -> None:
-        """Match every record to live tmux once and report the windows that died.
+    def expect_submit(self, record_id: RecordId) -> asyncio.Event:
+        """An event set by the next UserPromptSubmit hook of the window (Claude)."""
+        event = self._submitted[record_id] = asyncio.Event()
+        return event
 
-        At startup a dead window is also unbound, so a chat starts fresh; while running,
-        its binding stays so the chat is told the agent exited when it writes.
+    def forget(self, record: WindowRecord) -> None:
+        self.screens.forget(record.record_id)
+        self.feed.forget(record)
+        self._submitted.pop(record.record_id, None)
+        self._exiting.pop(record.record_id, None)
+        self.rewatch()
+
+    def rewatch(self) -> None:
+        self._watcher.watch({self._hooks.path, *self.feed.paths()})
+
+    @property
+    def hooks_path(self) -> Path:
+        return self._hooks.path
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def reconcile(self, *, startup: bool) -> None:
+        """Match every record to live tmux once, report deaths, then look at changed screens.
+
+        At startup a dead window is also unbound, so a chat starts fresh; while running its
+        binding stays so the chat is told the agent exited when it writes.
         Raises: TmuxError when tmux cannot be asked (not when its server is simply gone).
         """
         known = {record.record_id for record in self._store}
@@ -89,15 +139,27 @@ class SessionMonitor:
             await self._report(loss, unbind=startup or loss.vanished)
         if losses:
             self._persist()
+            self.rewatch()
+        await self.screens.update(panes)
+
+    async def catch_up(self) -> None:
+        """Apply hook events and transcript entries written while the gateway was down."""
+        self._hooks.ensure()
+        await self._read_hooks()
+        for record in self._store:
+            await self.feed.deliver(record)
 
     async def start(self) -> None:
         if self._task is not None:
             return
         self._stop.clear()
+        self.rewatch()
+        await self._watcher.start()
         self._task = asyncio.create_task(self._run(), name=f"unified-icc-monitor-{self._session}")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        await self._watcher.stop()
         if task is None:
             return
         self._stop.set()
@@ -111,11 +173,69 @@ class SessionMonitor:
                 await self.reconcile(startup=False)
             except TmuxError as exc:
                 logger.warning("pane snapshot of session %s failed: %s", self._session, exc)
-            except Exception:
+            except Exception:  # supervisor: the watch loop must keep running
                 logger.exception("monitor tick for session %s failed", self._session)
+            self._wake.clear()
+            interval = _HOT_INTERVAL if self.screens.busy else self._interval
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
-                    await self._stop.wait()
+                async with asyncio.timeout(interval):
+                    await self._wake.wait()
+
+    # -- files and hooks ---------------------------------------------------------------------
+
+    async def _on_files_changed(self, paths: set[Path]) -> None:
+        if self._hooks.path in paths:
+            await self._read_hooks()
+        await self.feed.deliver_changed(paths - {self._hooks.path})
+
+    async def _read_hooks(self) -> None:
+        async with self._hook_lock:
+            events, offset = await asyncio.to_thread(self._hooks.read_from, self.hook_offset)
+            for event in events:
+                await self._apply_hook(event)
+            self.hook_offset = await asyncio.to_thread(self._hooks.compact_if_consumed, offset)
+            if events:
+                self._persist()
+
+    async def _apply_hook(self, event: HookEvent) -> None:
+        record = self._store.get(event.record_id)
+        if record is None:
+            return
+        if event.name == "SessionStart":
+            await self._session_started(record, event)
+        elif event.name == "UserPromptSubmit":
+            submitted = self._submitted.get(record.record_id)
+            if submitted is not None:
+                submitted.set()
+        if event.name in ("Stop", "SessionEnd"):
+            await self.feed.deliver(self._store.get(record.record_id) or record)
+        if event.name in _SCREEN_HOOKS:
+            self.screens.flag(record.record_id)
+            self.wake()
+
+    async def _session_started(self, record: WindowRecord, event: HookEvent) -> None:
+        if event.session_id is None or event.transcript_path is None:
+            return
+        try:
+            session_id = parse_session_id(event.session_id)
+        except ValueError:
+            logger.warning("window %s: ignoring odd session id from a hook", record.window_id)
+            return
+        if (session_id, event.transcript_path) == (record.session_id, record.transcript_path):
+            return
+        if record.transcript_path and record.transcript_path != event.transcript_path:
+            await self.feed.deliver(record)  # the rest of the old session comes first
+        if event.source == "resume":
+            self.feed.start_at_end(event.transcript_path)
+        logger.info("window %s now runs session %s (%s)", record.window_id, session_id,
+                    event.source or "start")  # fmt: skip
+        self._store.update(
+            record.record_id, session_id=session_id, transcript_path=event.transcript_path
+        )
+        self._persist()
+        self.rewatch()
+
+    # -- deaths ------------------------------------------------------------------------------
 
     def _apply(
         self, panes: tuple[PaneInfo, ...], known: set[RecordId], *, patient: bool
@@ -154,8 +274,10 @@ class SessionMonitor:
     async def _report(self, loss: _Loss, *, unbind: bool) -> None:
         record = loss.record
         channels = self._router.channels_for(record.window_id)
+        await self.feed.deliver(record)  # the agent's last words come before its death
         if loss.vanished:
             self._store.remove(record.record_id)
+            self.screens.forget(record.record_id)
             reason = "the window is gone (closed outside the gateway, or tmux stopped)"
         else:
             self._store.update(record.record_id, dead=True, exit_status=loss.exit_status)

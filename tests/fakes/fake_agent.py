@@ -95,10 +95,17 @@ class Agent:
         show(f"got: {first[:120]}\n")
         if text.startswith("exit "):
             raise SystemExit(int(text.split()[1]))
+        self.submitted(text)
         show("fake> ")
 
+    def started(self) -> None:
+        """Hook for subclasses: the terminal is ready."""
 
-def main() -> None:
+    def submitted(self, text: str) -> None:
+        """Hook for subclasses: ``text`` was submitted."""
+
+
+def run_tui(agent: Agent) -> None:
     fd = sys.stdin.fileno()
     # setraw flushes pending input, so "started" is recorded only once input is safe to send.
     tty.setraw(fd)
@@ -111,7 +118,7 @@ def main() -> None:
         argv=sys.argv[1:],
         env={name: os.environ.get(name) for name in watched},
     )
-    agent = Agent()
+    agent.started()
     while True:
         data = os.read(fd, 65536)
         if not data:
@@ -120,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_tui(Agent())

@@ -11,6 +11,7 @@ import pytest
 from unified_icc import ChannelId, GatewayBusyError, WindowId
 from unified_icc.ids import RecordId
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
+from unified_icc.transcripts import TranscriptCursor
 from unified_icc.window_store import WindowRecord
 
 RECORD = WindowRecord(
@@ -30,7 +31,12 @@ def test_state_round_trips_every_section(tmp_path: Path) -> None:
         windows=(RECORD,),
         bindings={ChannelId("feishu:default:oc_1"): WindowId("@4")},
         channel_settings={ChannelId("feishu:default:oc_1"): {"verbose": True}},
-        offsets={"/home/u/.claude/projects/x/s.jsonl": 1234},
+        offsets={
+            "/home/u/.claude/projects/x/s.jsonl": TranscriptCursor(
+                offset=1234, identity="2049:77:ab12", recent_ids=("u1", "u2")
+            )
+        },
+        hook_offset=99,
     )
 
     state.save(snapshot)

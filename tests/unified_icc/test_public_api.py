@@ -7,8 +7,9 @@ import unified_icc
 PINNED = [
     "AgentMessage", "AgentMessageEvent", "AgentStatus", "ChannelId", "Config", "ConfigError",
     "GatewayBusyError", "GatewayEvent", "GatewaySettings", "GatewayStateError",
-    "InputRejectedError", "MessageKind", "MessageRole", "OrphanWindow", "PathRejectedError",
-    "PromptInfo", "PromptKind", "PromptOption", "ProviderError", "ProviderNotInstalledError",
+    "InputRejectedError", "InvalidOptionError", "MessageKind", "MessageRole", "NoPromptError",
+    "OrphanWindow", "PathRejectedError", "PromptError", "PromptInfo", "PromptKind",
+    "PromptOption", "PromptStuckError", "ProviderError", "ProviderNotInstalledError",
     "ProviderSettings", "ProvidersSettings", "SessionId", "StateError", "StatusEvent", "Survey",
     "SurveyRow", "TmuxError", "TmuxTimeoutError", "TmuxUnavailableError", "UnifiedICC",
     "UnifiedICCError", "UnknownProviderError", "UnsupportedModeError", "WindowChange",
@@ -21,6 +22,11 @@ PINNED = [
 def test_public_api_is_pinned_and_sorted() -> None:
     assert unified_icc.__all__ == PINNED
     assert sorted(unified_icc.__all__) == unified_icc.__all__
+
+
+def test_every_public_name_resolves_lazily() -> None:
+    for name in PINNED:
+        assert getattr(unified_icc, name) is not None
 
 
 def test_every_error_is_a_unified_icc_error_and_leaves_subclass_builtins() -> None:

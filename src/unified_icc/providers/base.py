@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import ClassVar
 
 from unified_icc.config import ProviderSettings
@@ -56,6 +57,8 @@ class Provider:
     process_names: ClassVar[frozenset[str]] = frozenset()
     # Whether the gateway chooses the session id at launch.
     assigns_session_id: ClassVar[bool] = False
+    # Whether the CLI takes a per-window hooks settings file (see hook/settings.py).
+    uses_hook_settings: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
@@ -87,16 +90,26 @@ class Provider:
                 provider=self.name,
             )
 
-    def launch(self, mode: Mode, *, session_id: SessionId | None) -> LaunchPlan:
-        """The plan for a new session in ``mode``; ``session_id`` when assigns_session_id."""
+    def launch(
+        self, mode: Mode, *, session_id: SessionId | None, hook_settings: Path | None = None
+    ) -> LaunchPlan:
+        """The plan for a new session in ``mode``.
+
+        ``session_id`` when assigns_session_id; ``hook_settings`` is the per-window hooks file
+        for providers that take one (uses_hook_settings).
+        """
         self.check_mode(mode)
-        argv = (*self.command, *self.launch_args(mode, session_id))
+        hooks = self.hook_args(hook_settings) if hook_settings is not None else ()
+        argv = (*self.command, *hooks, *self.launch_args(mode, session_id))
         return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
 
-    def resume(self, mode: Mode, session_id: SessionId) -> LaunchPlan:
+    def resume(
+        self, mode: Mode, session_id: SessionId, *, hook_settings: Path | None = None
+    ) -> LaunchPlan:
         """The plan that reopens ``session_id`` in ``mode``."""
         self.check_mode(mode)
-        argv = (*self.command, *self.resume_args(mode, session_id))
+        hooks = self.hook_args(hook_settings) if hook_settings is not None else ()
+        argv = (*self.command, *hooks, *self.resume_args(mode, session_id))
         return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
 
     def option_key(self, number: int) -> str:
@@ -104,6 +117,9 @@ class Provider:
         if not 1 <= number <= 9:
             raise ValueError(f"prompt options are numbered 1-9, not {number}")
         return str(number)
+
+    def hook_args(self, hook_settings: Path) -> tuple[str, ...]:
+        return ()
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         return ()

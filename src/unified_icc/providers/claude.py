@@ -5,6 +5,7 @@ Owns Claude's argv and key conventions; knows nothing of tmux.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from unified_icc.ids import SessionId
@@ -20,6 +21,11 @@ class ClaudeProvider(Provider):
     # Claude takes an immediate Enter after typed or pasted text.
     submit_delay: ClassVar[float] = 0.0
     assigns_session_id: ClassVar[bool] = True
+    uses_hook_settings: ClassVar[bool] = True
+
+    def hook_args(self, hook_settings: Path) -> tuple[str, ...]:
+        # --settings adds our hooks for this process only; ~/.claude/settings.json is untouched.
+        return ("--settings", str(hook_settings))
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         session = ("--session-id", session_id) if session_id else ()

@@ -120,7 +120,9 @@ async def test_state_file_is_private_versioned_and_written_without_leftovers(
     assert saved["version"] == 1
     assert [w["window_id"] for w in saved["windows"]] == [window.window_id]
     assert saved["windows"][0]["provider"] == "shell"
-    assert set(saved) == {"version", "windows", "bindings", "channel_settings", "offsets"}
+    assert set(saved) == {
+        "version", "windows", "bindings", "channel_settings", "offsets", "hook_offset"
+    }
     assert sorted(p.name for p in world.config_dir.iterdir() if "tmp" in p.name) in ([], ["tmp"])
 
 

@@ -1,0 +1,103 @@
+"""ScreenWatch: what each agent's screen says (idle, working, a prompt), reported on change.
+
+Owns which panes are worth capturing (changed since the last look, or flagged by a hook),
+the last status per window, and StatusEvents for changes, including a prompt leaving the
+screen. Parsing is terminal.status_parser's; tmux calls go through the backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from unified_icc.channel_router import ChannelRouter
+from unified_icc.errors import TmuxError
+from unified_icc.event_bus import EventBus
+from unified_icc.events import AgentStatus, PromptInfo, StatusEvent
+from unified_icc.ids import RecordId
+from unified_icc.terminal import ScreenStatus, parse_screen
+from unified_icc.tmux import PaneInfo, TmuxBackend
+from unified_icc.window_store import WindowRecord, WindowStore
+
+__all__ = ["ScreenWatch"]
+
+logger = logging.getLogger(__name__)
+
+# tmux reports activity in whole seconds: a pane active in the second of our last capture
+# may have changed after it, so it is captured again on the next tick.
+_ACTIVITY_SLACK = 1
+
+
+@dataclass(slots=True)
+class _Seen:
+    captured_at: int = 0
+    status: AgentStatus | None = None
+    prompt: PromptInfo | None = None
+
+
+class ScreenWatch:
+    def __init__(
+        self, *, backend: TmuxBackend, store: WindowStore, router: ChannelRouter, bus: EventBus
+    ) -> None:
+        self._backend = backend
+        self._store = store
+        self._router = router
+        self._bus = bus
+        self._seen: dict[RecordId, _Seen] = {}
+        self._due: set[RecordId] = set()
+
+    def flag(self, record_id: RecordId) -> None:
+        """Capture this window on the next update (a hook says its screen is changing)."""
+        self._due.add(record_id)
+
+    def forget(self, record_id: RecordId) -> None:
+        self._seen.pop(record_id, None)
+        self._due.discard(record_id)
+
+    def last(self, record_id: RecordId) -> tuple[AgentStatus | None, PromptInfo | None]:
+        seen = self._seen.get(record_id)
+        return (seen.status, seen.prompt) if seen else (None, None)
+
+    @property
+    def busy(self) -> bool:
+        """Whether some window is expected to change soon (worth a quicker next tick)."""
+        return bool(self._due) or any(
+            s.status in (AgentStatus.WORKING, None) for s in self._seen.values()
+        )
+
+    async def update(self, panes: tuple[PaneInfo, ...]) -> None:
+        """Capture the panes worth a look and report each window whose status changed."""
+        by_record = {pane.record_id: pane for pane in panes if pane.record_id}
+        for record in self._store:
+            pane = by_record.get(record.record_id)
+            if pane is None or pane.dead or record.dead:
+                continue
+            seen = self._seen.setdefault(record.record_id, _Seen())
+            if record.record_id in self._due or pane.activity >= seen.captured_at - _ACTIVITY_SLACK:
+                self._due.discard(record.record_id)
+                await self._look(record, seen)
+
+    async def look_now(self, record: WindowRecord) -> ScreenStatus:
+        """Capture and parse the window at once, reporting a change like update() does."""
+        return await self._look(record, self._seen.setdefault(record.record_id, _Seen()))
+
+    async def _look(self, record: WindowRecord, seen: _Seen) -> ScreenStatus:
+        seen.captured_at = int(time.time())
+        try:
+            screen = await self._backend.capture(record.window_id)
+        except TmuxError as exc:
+            logger.debug("capture of %s failed: %s", record.window_id, exc)
+            return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
+        parsed = parse_screen(record.provider, screen)
+        if (parsed.status, parsed.prompt) != (seen.status, seen.prompt):
+            seen.status, seen.prompt = parsed.status, parsed.prompt
+            await self._bus.emit(
+                StatusEvent(
+                    window_id=record.window_id,
+                    channel_ids=self._router.channels_for(record.window_id),
+                    status=parsed.status,
+                    prompt=parsed.prompt,
+                )
+            )
+        return parsed

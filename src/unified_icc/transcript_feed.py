@@ -1,0 +1,119 @@
+"""TranscriptFeed: turns the growth of our windows' transcripts into AgentMessageEvents, once.
+
+Owns the per-transcript cursors (the delivered watermark), the per-window parsers and the
+read-deliver-advance cycle. The cursor moves only after the on_message callbacks returned,
+and entries already delivered are skipped by id, so a restart delivers what the agent wrote
+meanwhile exactly once. Knows nothing of tmux or of how changes are noticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from unified_icc.channel_router import ChannelRouter
+from unified_icc.event_bus import EventBus
+from unified_icc.events import AgentMessage, AgentMessageEvent
+from unified_icc.ids import RecordId
+from unified_icc.transcripts import (
+    TranscriptCursor,
+    TranscriptParser,
+    advance,
+    cursor_at_end,
+    is_new,
+    parser_for,
+    read_new,
+)
+from unified_icc.window_store import WindowRecord, WindowStore
+
+__all__ = ["TranscriptFeed"]
+
+logger = logging.getLogger(__name__)
+
+
+class TranscriptFeed:
+    def __init__(
+        self,
+        *,
+        store: WindowStore,
+        router: ChannelRouter,
+        bus: EventBus,
+        cursors: dict[str, TranscriptCursor],
+        persist: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._router = router
+        self._bus = bus
+        self.cursors = cursors
+        self._persist = persist
+        self._parsers: dict[tuple[RecordId, str], TranscriptParser] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def paths(self) -> set[Path]:
+        """The transcripts of our live windows (what the file watcher should watch)."""
+        return {Path(r.transcript_path) for r in self._store if r.transcript_path and not r.dead}
+
+    def start_at_end(self, path: str) -> None:
+        """Deliver only what is written from now on (a resumed session's history is old)."""
+        if path not in self.cursors:
+            self.cursors[path] = cursor_at_end(Path(path))
+
+    def forget(self, record: WindowRecord) -> None:
+        for key in [k for k in self._parsers if k[0] == record.record_id]:
+            del self._parsers[key]
+
+    async def deliver_changed(self, paths: set[Path]) -> None:
+        """Read and deliver every window whose transcript is among ``paths``."""
+        wanted = {str(p) for p in paths}
+        for record in self._store:
+            if record.transcript_path in wanted:
+                await self.deliver(record)
+
+    async def deliver(self, record: WindowRecord) -> int:
+        """Read the record's transcript from its cursor and deliver new entries as one event.
+
+        Serialised per transcript; returns how many messages were delivered.
+        """
+        path = record.transcript_path
+        if path is None or record.provider == "shell":
+            return 0
+        async with self._locks.setdefault(path, asyncio.Lock()):
+            cursor = self.cursors.get(path, TranscriptCursor())
+            chunk = await asyncio.to_thread(read_new, Path(path), cursor)
+            if not chunk.lines and not chunk.restarted and chunk.identity == cursor.identity:
+                return 0
+            if chunk.restarted:
+                logger.warning("transcript %s shrank or was replaced; re-reading it", path)
+            messages = self._parse(record, path, chunk.lines, cursor)
+            if messages:
+                await self._emit(record, messages)
+            self.cursors[path] = advance(cursor, chunk, tuple(m.id for m in messages))
+            self._persist()
+            return len(messages)
+
+    def _parse(
+        self, record: WindowRecord, path: str, lines: tuple[str, ...], cursor: TranscriptCursor
+    ) -> tuple[AgentMessage, ...]:
+        parser = self._parsers.get((record.record_id, path))
+        if parser is None:
+            parser = self._parsers[(record.record_id, path)] = parser_for(record.provider)
+        fresh: dict[str, AgentMessage] = {}
+        for line in lines:
+            for message in parser.parse(line):
+                if is_new(cursor, message.id) and message.id not in fresh:
+                    fresh[message.id] = message
+        return tuple(fresh.values())
+
+    async def _emit(self, record: WindowRecord, messages: tuple[AgentMessage, ...]) -> None:
+        # The record may have moved (tmux renumbered it) while the file was read.
+        latest = self._store.get(record.record_id) or record
+        await self._bus.emit(
+            AgentMessageEvent(
+                window_id=latest.window_id,
+                session_id=latest.session_id,
+                channel_ids=self._router.channels_for(latest.window_id),
+                messages=messages,
+            )
+        )

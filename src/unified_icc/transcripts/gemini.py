@@ -1,0 +1,222 @@
+"""Gemini CLI chat lines (``~/.gemini/.../chats/session-*.jsonl``) as AgentMessages.
+
+Owns the chat record format: the header line, message records, ``{"$set": …}`` patches and
+tool calls. Knows nothing of offsets (tail.py) nor of which window a chat belongs to.
+
+A record is an upsert keyed by its ``id``: Gemini writes a model message, then writes it again
+with ``toolCalls`` once the tools ran. So every part has its own id and is yielded once:
+``<record id>`` for the text, ``<record id>:thought:<n>`` for thoughts, ``<call id>`` for a tool
+call and ``<call id>:result`` for its result. A result is taken from the model record's toolCalls;
+the user record that repeats it as a ``functionResponse`` then yields nothing (it is used only if
+the toolCalls result never came). ``$set`` patches are read only for the ``messages`` they set;
+the ``<session_context>`` prompt the CLI injects is skipped. info, warning and error records are
+CLI notices (LOCAL_COMMAND); error text starts with ERROR_PREFIX.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+from unified_icc.events import AgentMessage, MessageKind, MessageRole
+from unified_icc.transcripts.base import (
+    ERROR_PREFIX,
+    EmittedIds,
+    compact_json,
+    line_digest,
+    load_json_object,
+    one_line,
+)
+
+__all__ = ["GeminiParser", "summarize_tool_call"]
+
+_HARNESS_PREFIXES: Final = ("<session_context>",)
+_NOTICE_PREFIXES: Final = {"info": "", "warning": "[warning] ", "error": ERROR_PREFIX}
+_FINISHED: Final = frozenset({"success", "error", "cancelled"})
+_FAILED: Final = frozenset({"error", "cancelled"})
+_UNTRUSTED: Final = re.compile(
+    r"\A\s*<untrusted_context>\n?(.*?)\n?</untrusted_context>\s*\Z", re.S
+)
+_NO_OUTPUT: Final = "(no output)"
+
+
+class GeminiParser:
+    """Parses one Gemini chat file; remembers which parts of each record it already yielded."""
+
+    def __init__(self) -> None:
+        self._emitted = EmittedIds()
+
+    def parse(self, line: str) -> tuple[AgentMessage, ...]:
+        entry = load_json_object(line)
+        if entry is None:
+            return ()
+        patch = entry.get("$set")
+        if isinstance(patch, dict):
+            records = [r for r in patch.get("messages") or () if isinstance(r, dict)]
+        elif isinstance(entry.get("type"), str) and "id" in entry:
+            records = [entry]
+        else:
+            return ()  # the header line, or something newer we do not know
+        messages: list[AgentMessage] = []
+        for record in records:
+            messages += _record_messages(record)
+        return self._emitted.keep_new(messages)
+
+
+def summarize_tool_call(call: dict[str, Any]) -> str:
+    """One line for a tool call, as the TUI labels it: ``Shell: touch g.txt``."""
+    label = _text(call.get("displayName")) or _text(call.get("name")) or "tool"
+    description = _text(call.get("description")).strip()
+    if description:
+        return f"{label}: {one_line(description)}"
+    args = call.get("args")
+    if isinstance(args, dict) and isinstance(args.get("command"), str):
+        return f"{label}: {one_line(args['command'])}"
+    return f"{label}: {compact_json(args)}" if args else label
+
+
+def _record_messages(record: dict[str, Any]) -> list[AgentMessage]:
+    record_id = _text(record.get("id")) or _digest(record)
+    match record.get("type"):
+        case "user":
+            return _user_messages(record_id, record.get("content"))
+        case "gemini":
+            return _model_messages(record_id, record)
+        case "info" | "warning" | "error" as kind:
+            text = _content_text(record.get("content"))
+            if not text:
+                return []
+            return [
+                _message(
+                    record_id,
+                    MessageRole.USER,
+                    MessageKind.LOCAL_COMMAND,
+                    _NOTICE_PREFIXES[kind] + text,
+                )
+            ]
+        case _:
+            return []
+
+
+def _user_messages(record_id: str, content: object) -> list[AgentMessage]:
+    messages: list[AgentMessage] = []
+    for part in _parts(content):
+        response = part.get("functionResponse")
+        if isinstance(response, dict):
+            messages.append(_result_message(response, failed=False))
+    text = _content_text(content)
+    if text and not text.startswith(_HARNESS_PREFIXES):
+        messages.insert(0, _message(record_id, MessageRole.USER, MessageKind.TEXT, text))
+    return messages
+
+
+def _model_messages(record_id: str, record: dict[str, Any]) -> list[AgentMessage]:
+    messages: list[AgentMessage] = []
+    for index, thought in enumerate(t for t in record.get("thoughts") or () if isinstance(t, dict)):
+        text = "\n".join(
+            _text(thought.get(key)).strip()
+            for key in ("subject", "description")
+            if _text(thought.get(key)).strip()
+        )
+        if text:
+            messages.append(
+                _message(
+                    f"{record_id}:thought:{index}",
+                    MessageRole.ASSISTANT,
+                    MessageKind.THINKING,
+                    text,
+                )
+            )
+    text = _content_text(record.get("content"))
+    if text:
+        messages.append(_message(record_id, MessageRole.ASSISTANT, MessageKind.TEXT, text))
+    for call in record.get("toolCalls") or ():
+        if isinstance(call, dict):
+            messages += _call_messages(call)
+    return messages
+
+
+def _call_messages(call: dict[str, Any]) -> list[AgentMessage]:
+    call_id = _text(call.get("id")) or _digest(call)
+    name = _text(call.get("name")) or "tool"
+    messages = [
+        AgentMessage(
+            id=call_id,
+            role=MessageRole.ASSISTANT,
+            kind=MessageKind.TOOL_USE,
+            text=summarize_tool_call(call),
+            tool_name=name,
+            tool_id=call_id,
+        )
+    ]
+    status = _text(call.get("status"))
+    responses = [
+        part["functionResponse"]
+        for part in _parts(call.get("result"))
+        if isinstance(part.get("functionResponse"), dict)
+    ]
+    if responses or status in _FINISHED:
+        response = responses[0] if responses else {"id": call_id, "name": name, "response": {}}
+        messages.append(_result_message(response, failed=status in _FAILED, call=call))
+    return messages
+
+
+def _result_message(
+    response: dict[str, Any], *, failed: bool, call: dict[str, Any] | None = None
+) -> AgentMessage:
+    call_id = _text(response.get("id")) or (_text(call.get("id")) if call else "") or "unknown"
+    body = response.get("response")
+    text = _response_text(body)
+    if not text and call is not None:
+        text = _text(call.get("resultDisplay")).strip()
+    failed = failed or (isinstance(body, dict) and "error" in body)
+    text = text or _NO_OUTPUT
+    return AgentMessage(
+        id=f"{call_id}:result",
+        role=MessageRole.ASSISTANT,
+        kind=MessageKind.TOOL_RESULT,
+        text=ERROR_PREFIX + text if failed else text,
+        tool_name=_text(response.get("name")) or None,
+        tool_id=call_id,
+    )
+
+
+def _response_text(body: object) -> str:
+    """A functionResponse's payload as text, without the CLI's untrusted-context wrapper."""
+    if isinstance(body, dict):
+        value = body.get("output", body.get("error", body.get("content")))
+        if isinstance(value, str):
+            text = value
+        else:
+            text = json.dumps(body, ensure_ascii=False) if body else ""
+    else:
+        text = _text(body)
+    unwrapped = _UNTRUSTED.match(text)
+    return (unwrapped.group(1) if unwrapped else text).strip("\n").rstrip()
+
+
+def _content_text(content: object) -> str:
+    """The text of a record's content: a string, or the ``text`` of its parts."""
+    if isinstance(content, str):
+        return content.strip()
+    texts = (_text(part.get("text")).strip() for part in _parts(content) if "text" in part)
+    return "\n".join(text for text in texts if text)
+
+
+def _message(message_id: str, role: MessageRole, kind: MessageKind, text: str) -> AgentMessage:
+    return AgentMessage(id=message_id, role=role, kind=kind, text=text)
+
+
+def _parts(content: object) -> list[dict[str, Any]]:
+    if not isinstance(content, list):
+        return []
+    return [part for part in content if isinstance(part, dict)]
+
+
+def _digest(value: object) -> str:
+    return line_digest(json.dumps(value, sort_keys=True, default=str))
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""A scripted stand-in for Claude Code's plumbing: hooks from --settings, a JSONL transcript.
+
+Launched as the Claude provider's command, it takes ``--settings``, ``--session-id`` and
+``--resume`` like the real CLI, runs the declared hooks with the real payload shapes, and
+writes transcript lines like Claude's to ``$HOME/.claude/projects/<encoded cwd>/<id>.jsonl``.
+Submissions: plain text gets ``FAKE-REPLY: you said '<text>'``; ``/clear`` starts a new
+session; ``PARTS: n`` writes n reply parts, stopping after the first until the file named
+by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``/exit`` quits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from fake_agent import Agent, record, run_tui
+
+
+class FakeClaude(Agent):
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__()
+        self.settings = json.loads(Path(_option(argv, "--settings")).read_text())
+        resume = _option(argv, "--resume")
+        self.session_id = resume or _option(argv, "--session-id") or str(uuid.uuid4())
+        self.source = "resume" if resume else "startup"
+        self.parent: str | None = None
+
+    @property
+    def transcript(self) -> Path:
+        folder = re.sub(r"[^A-Za-z0-9]", "-", os.getcwd())
+        return Path.home() / ".claude" / "projects" / folder / f"{self.session_id}.jsonl"
+
+    def hook(self, name: str, **fields: object) -> None:
+        payload = {"session_id": self.session_id, "transcript_path": str(self.transcript),
+                   "cwd": os.getcwd(), "hook_event_name": name, **fields}  # fmt: skip
+        for group in self.settings.get("hooks", {}).get(name, []):
+            for hook in group["hooks"]:
+                subprocess.run(hook["command"], shell=True, input=json.dumps(payload).encode(),
+                               check=False, timeout=30)  # fmt: skip
+
+    def write(self, kind: str, message: dict[str, object]) -> None:
+        entry_id = str(uuid.uuid4())
+        entry = {"parentUuid": self.parent, "type": kind, "uuid": entry_id,
+                 "sessionId": self.session_id, "cwd": os.getcwd(), "message": message}  # fmt: skip
+        self.transcript.parent.mkdir(parents=True, exist_ok=True)
+        with self.transcript.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+        self.parent = entry_id
+
+    def reply(self, text: str) -> None:
+        self.write("assistant", {"role": "assistant", "content": [{"type": "text", "text": text}]})
+
+    def started(self) -> None:
+        self.hook("SessionStart", source=self.source)
+
+    def submitted(self, text: str) -> None:
+        if text == "/exit":
+            self.hook("SessionEnd", reason="prompt_input_exit")
+            raise SystemExit(0)
+        if text == "/clear":
+            self.hook("SessionEnd", reason="clear")
+            self.session_id, self.parent = str(uuid.uuid4()), None
+            self.hook("SessionStart", source="clear")
+            return
+        self.hook("UserPromptSubmit", prompt=text)
+        self.write("user", {"role": "user", "content": text})
+        parts = re.fullmatch(r"PARTS: (\d+)", text)
+        if parts:
+            self.reply_in_parts(int(parts.group(1)))
+        else:
+            self.reply(f"FAKE-REPLY: you said '{text}'")
+        self.hook("Stop", stop_hook_active=False)
+
+    def reply_in_parts(self, count: int) -> None:
+        gate = Path(os.environ["FAKE_CLAUDE_GATE"])
+        for part in range(1, count + 1):
+            self.reply(f"part {part} of {count}")
+            record(event="part", number=part)
+            while part == 1 and not gate.exists():
+                time.sleep(0.05)
+
+
+def _option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else ""
+
+
+if __name__ == "__main__":
+    run_tui(FakeClaude(sys.argv[1:]))

@@ -1,0 +1,182 @@
+"""Session ids from hooks, transcripts delivered once, /clear, and a gateway killed mid-turn.
+
+The agent is tests/fakes/fake_claude.py launched through the real Claude provider: it takes
+our --settings and --session-id, runs the hooks we declared, and writes Claude-shaped JSONL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import GATEWAY_DRIVER, World, wait_until
+from unified_icc import (
+    AgentMessageEvent,
+    ChannelId,
+    MessageKind,
+    UnifiedICC,
+    WindowInfo,
+)
+
+pytestmark = pytest.mark.integration
+
+CHAT = ChannelId("feishu:default:oc_watch")
+
+
+class Inbox:
+    """Collects AgentMessageEvents and answers what a chat would have been shown."""
+
+    def __init__(self, gateway: UnifiedICC) -> None:
+        self.events: list[AgentMessageEvent] = []
+        gateway.on_message(self._collect)
+
+    async def _collect(self, event: AgentMessageEvent) -> None:
+        self.events.append(event)
+
+    def texts(self) -> list[tuple[str, str]]:
+        return [(m.role.value, m.text) for e in self.events for m in e.messages]
+
+    async def wait_for_text(self, text: str) -> AgentMessageEvent:
+        def find() -> AgentMessageEvent | None:
+            return next((e for e in self.events if any(m.text == text for m in e.messages)),
+                        None)  # fmt: skip
+
+        found: AgentMessageEvent = await wait_until(find, what=f"a message {text!r}")
+        return found
+
+
+async def _claude_window(gateway: UnifiedICC, world: World) -> WindowInfo:
+    window = await gateway.create_window(world.workspace, "claude", channel_id=CHAT)
+    await wait_until(lambda: world.agent_entries("started"), what="the agent to start")
+    await wait_until(lambda: gateway.window_info(window.window_id).session_id and
+                     gateway.window_store.by_window(window.window_id).transcript_path,
+                     what="the SessionStart hook")  # fmt: skip
+    return window
+
+
+async def test_session_id_is_the_one_we_launched_with_and_hooks_report_its_transcript(
+    gateway: UnifiedICC, world: World
+) -> None:
+    window = await _claude_window(gateway, world)
+
+    started = world.agent_entries("started")[0]
+    launched = started["argv"][started["argv"].index("--session-id") + 1]
+    assert gateway.monitor.detect_session_id(window.window_id) == launched
+    record = gateway.window_store.by_window(window.window_id)
+    assert record.transcript_path.endswith(f"/.claude/projects/{_encoded(world)}/{launched}.jsonl")
+    assert "--settings" in started["argv"]
+    assert not (world.home / ".claude" / "settings.json").exists()
+
+
+def _encoded(world: World) -> str:
+    return "".join(c if c.isalnum() else "-" for c in str(world.workspace.resolve()))
+
+
+async def test_prompt_and_reply_arrive_as_one_event_each_read_with_session_and_channel(
+    gateway: UnifiedICC, world: World
+) -> None:
+    inbox = Inbox(gateway)
+    window = await _claude_window(gateway, world)
+
+    await gateway.send_to_window(window.window_id, "hello there")
+
+    event = await inbox.wait_for_text("FAKE-REPLY: you said 'hello there'")
+    assert event.window_id == window.window_id
+    assert event.channel_ids == (CHAT,)
+    assert event.session_id == gateway.monitor.detect_session_id(window.window_id)
+    assert inbox.texts() == [("user", "hello there"),
+                             ("assistant", "FAKE-REPLY: you said 'hello there'")]  # fmt: skip
+    assert [m.kind for e in inbox.events for m in e.messages] == [MessageKind.TEXT] * 2
+    assert [s["text"] for s in world.agent_entries("submit")] == ["hello there"]
+
+
+async def test_clear_moves_the_window_to_the_new_session_and_later_output_arrives(
+    gateway: UnifiedICC, world: World
+) -> None:
+    inbox = Inbox(gateway)
+    window = await _claude_window(gateway, world)
+    await gateway.send_to_window(window.window_id, "before")
+    await inbox.wait_for_text("FAKE-REPLY: you said 'before'")
+    first = gateway.monitor.detect_session_id(window.window_id)
+
+    await gateway.send_key(window.window_id, "Escape")  # any key traffic is fine before /clear
+    await _send_without_hook_check(world, window, "/clear")
+    second = await wait_until(
+        lambda: (sid := gateway.monitor.detect_session_id(window.window_id)) != first and sid,
+        what="the session to change",
+    )
+    await gateway.send_to_window(window.window_id, "after")
+
+    event = await inbox.wait_for_text("FAKE-REPLY: you said 'after'")
+    assert event.session_id == second
+    assert inbox.texts().count(("assistant", "FAKE-REPLY: you said 'before'")) == 1
+    record = gateway.window_store.by_window(window.window_id)
+    assert record.transcript_path.endswith(f"{second}.jsonl")
+
+
+async def _send_without_hook_check(world: World, window: WindowInfo, text: str) -> None:
+    # /clear submits no prompt (so no UserPromptSubmit hook), like the real CLI.
+    world.tmux("send-keys", "-t", window.window_id, "-l", text)
+    world.tmux("send-keys", "-t", window.window_id, "Enter")
+
+
+async def test_gateway_killed_mid_turn_delivers_the_rest_once_after_restart(
+    world: World,
+) -> None:
+    world.write_config_yaml()
+    async with UnifiedICC() as first:
+        window = await _claude_window(first, world)
+    out = world.root / "driver-events.jsonl"
+    driver = _start_driver(out)
+    try:
+        _type(world, window.window_id, "PARTS: 3")
+        await wait_until(lambda: "part 1 of 3" in _delivered(out), what="part 1 delivered")
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+        if driver.stdout is not None:
+            driver.stdout.close()
+    world.gate.touch()
+    await wait_until(lambda: len(world.agent_entries("part")) == 3, what="the agent to finish")
+
+    inbox_events: list[AgentMessageEvent] = []
+    restarted = UnifiedICC()
+    restarted.on_message(_append_to(inbox_events))
+    async with restarted:
+        texts = [m.text for e in inbox_events for m in e.messages]
+    assert texts == ["part 2 of 3", "part 3 of 3"]
+    assert _delivered(out) == ["PARTS: 3", "part 1 of 3"]
+
+
+def _start_driver(out: Path) -> subprocess.Popen[str]:
+    driver = subprocess.Popen([sys.executable, str(GATEWAY_DRIVER), str(out)],
+                              stdout=subprocess.PIPE, text=True, env=os.environ.copy())  # fmt: skip
+    assert driver.stdout is not None
+    assert driver.stdout.readline().strip() == "ready"
+    return driver
+
+
+def _type(world: World, window_id: str, text: str) -> None:
+    world.tmux("send-keys", "-t", window_id, "-l", text)
+    world.tmux("send-keys", "-t", window_id, "Enter")
+
+
+def _delivered(out: Path) -> list[str]:
+    if not out.exists():
+        return []
+    lines = [json.loads(line) for line in out.read_text().splitlines() if line]
+    return [m["text"] for e in lines if e["kind"] == "message" for m in e["messages"]]
+
+
+def _append_to(into: list[Any]) -> Any:
+    async def append(event: Any) -> None:
+        into.append(event)
+
+    return append
