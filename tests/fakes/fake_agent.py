@@ -91,25 +91,29 @@ class Agent:
         text = self.line.decode("utf-8", errors="replace")
         self.line = bytearray()
         record(event="submit", text=text)
+        self.submitted(text)
+
+    def submitted(self, text: str) -> None:
+        """Echo the first line; ``exit N`` exits with status N."""
         first = text.split("\n", 1)[0]
         show(f"got: {first[:120]}\n")
         if text.startswith("exit "):
             raise SystemExit(int(text.split()[1]))
-        self.submitted(text)
         show("fake> ")
+
+    def greet(self) -> None:
+        show("\x1b[1;32mfake agent ready\x1b[0m\nfake> ")
 
     def started(self) -> None:
         """Hook for subclasses: the terminal is ready."""
-
-    def submitted(self, text: str) -> None:
-        """Hook for subclasses: ``text`` was submitted."""
 
 
 def run_tui(agent: Agent) -> None:
     fd = sys.stdin.fileno()
     # setraw flushes pending input, so "started" is recorded only once input is safe to send.
     tty.setraw(fd)
-    show("\x1b[?2004h\x1b[1;32mfake agent ready\x1b[0m\nfake> ")
+    show("\x1b[?2004h")
+    agent.greet()
     watched = [name for name in os.environ.get("FAKE_AGENT_SHOW_ENV", "").split(",") if name]
     record(
         event="started",

@@ -4,9 +4,11 @@
 Launched as the Claude provider's command, it takes ``--settings``, ``--session-id`` and
 ``--resume`` like the real CLI, runs the declared hooks with the real payload shapes, and
 writes transcript lines like Claude's to ``$HOME/.claude/projects/<encoded cwd>/<id>.jsonl``.
-Submissions: plain text gets ``FAKE-REPLY: you said '<text>'``; ``/clear`` starts a new
-session; ``PARTS: n`` writes n reply parts, stopping after the first until the file named
-by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``/exit`` quits.
+Its screen mimics Claude's layout (history, input box, footer) closely enough for the real
+screen parser. Submissions: plain text gets ``FAKE-REPLY: you said '<text>'``; ``/clear``
+starts a new session; ``PARTS: n`` writes n reply parts, stopping after the first until the
+file named by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``ASK: <cmd>`` shows Claude's
+Bash permission panel, where 1 or 2 run the command and 3 or Escape refuse; ``/exit`` quits.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import time
 import uuid
 from pathlib import Path
 
-from fake_agent import Agent, record, run_tui
+from fake_agent import Agent, record, run_tui, show
+
+RULE = "\u2500" * 80
+IDLE_BOX = [RULE, "\u276f\u00a0", RULE, "  ? for shortcuts \u00b7 \u2190 for agents"]
 
 
 class FakeClaude(Agent):
@@ -31,6 +36,46 @@ class FakeClaude(Agent):
         self.session_id = resume or _option(argv, "--session-id") or str(uuid.uuid4())
         self.source = "resume" if resume else "startup"
         self.parent: str | None = None
+        self.history: list[str] = []
+        self.asking: str | None = None
+
+    def greet(self) -> None:
+        self.draw()
+
+    def draw(self) -> None:
+        """Redraw the whole screen: recent history, then the input box or the open panel."""
+        bottom = self.panel() if self.asking is not None else IDLE_BOX
+        show("\x1b[2J\x1b[H" + "\n".join([*self.history[-20:], *bottom]))
+
+    def panel(self) -> list[str]:
+        return [
+            RULE,
+            " Bash command",
+            f"   {self.asking}",
+            "   Run requested command",
+            " Do you want to proceed?",
+            " \u276f 1. Yes",
+            "   2. Yes, and always allow access to this folder from this project",
+            "   3. No",
+            "",
+            " Esc to cancel \u00b7 Tab to amend \u00b7 ctrl+e to explain",
+        ]
+
+    def feed(self, data: bytes) -> None:
+        if self.asking is None:
+            super().feed(data)
+            return
+        choice = data[:1]
+        if choice in (b"1", b"2"):
+            done = subprocess.run(self.asking, shell=True, check=False, capture_output=True)
+            self.history += [f"\u25cf Bash({self.asking})", f"  \u23bf  exit {done.returncode}"]
+        elif choice in (b"3", b"\x1b"):
+            self.history += ["  \u23bf  Interrupted \u00b7 What should Claude do instead?"]
+        else:
+            return
+        record(event="answer", choice=choice.decode())
+        self.asking = None
+        self.draw()
 
     @property
     def transcript(self) -> Path:
@@ -55,12 +100,18 @@ class FakeClaude(Agent):
         self.parent = entry_id
 
     def reply(self, text: str) -> None:
+        self.history.append(f"\u25cf {text}")
         self.write("assistant", {"role": "assistant", "content": [{"type": "text", "text": text}]})
 
     def started(self) -> None:
         self.hook("SessionStart", source=self.source)
 
     def submitted(self, text: str) -> None:
+        self.history.append(f"\u276f {text.splitlines()[0] if text else ''}")
+        self.respond(text)
+        self.draw()
+
+    def respond(self, text: str) -> None:
         if text == "/exit":
             self.hook("SessionEnd", reason="prompt_input_exit")
             raise SystemExit(0)
@@ -72,6 +123,10 @@ class FakeClaude(Agent):
         self.hook("UserPromptSubmit", prompt=text)
         self.write("user", {"role": "user", "content": text})
         parts = re.fullmatch(r"PARTS: (\d+)", text)
+        if text.startswith("ASK: "):
+            self.asking = text[5:]
+            self.hook("PermissionRequest", tool_name="Bash", tool_input={"command": self.asking})
+            return
         if parts:
             self.reply_in_parts(int(parts.group(1)))
         else:
