@@ -21,6 +21,7 @@ Owns every exception unified_icc raises on purpose; knows nothing of tmux or pro
     ├── PromptError                           carries window_id
     │   ├── NoPromptError(LookupError)        no prompt is on the screen to answer
     │   ├── InvalidOptionError(ValueError)    the option is not on screen (carries the valid ones)
+    │   ├── PromptPendingError                text was sent while a prompt waits for an answer
     │   └── PromptStuckError(TimeoutError)    the prompt did not leave the screen after the answer
     ├── PathRejectedError(ValueError)         a working directory that may not be used
     └── InputRejectedError(ValueError)        text or a key that cannot be sent
@@ -37,6 +38,7 @@ __all__ = [
     "NoPromptError",
     "PathRejectedError",
     "PromptError",
+    "PromptPendingError",
     "PromptStuckError",
     "ProviderError",
     "ProviderNotInstalledError",
@@ -169,3 +171,7 @@ class InvalidOptionError(PromptError, ValueError):
 
 class PromptStuckError(PromptError, TimeoutError):
     """The answer was sent but the prompt stayed on the screen."""
+
+
+class PromptPendingError(PromptError):
+    """Text was sent while the agent waits for an answer to the prompt on its screen."""

@@ -26,6 +26,7 @@ from unified_icc.errors import (
     GatewayStateError,
     InvalidOptionError,
     NoPromptError,
+    PromptPendingError,
     PromptStuckError,
     ProviderNotInstalledError,
     TmuxError,
@@ -176,6 +177,7 @@ class UnifiedICC:
             home=config.home,
         )
         self._window_locks: dict[RecordId, asyncio.Lock] = {}
+        self._ready: set[RecordId] = set()
         self._lifecycle = _Lifecycle.NEW
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -305,6 +307,7 @@ class UnifiedICC:
         provider = self.providers.get(record.provider)
         async with self._window_lock(record):
             await self._verify_alive(record)
+            await self._await_input_box(record)
             if delivery.method is DeliveryMethod.PASTE:
                 await self._backend.paste(record.window_id, delivery.text)
             else:
@@ -312,6 +315,34 @@ class UnifiedICC:
             if provider.submit_delay:
                 await asyncio.sleep(provider.submit_delay)
             await self._submit(record, provider)
+
+    async def _await_input_box(self, record: WindowRecord) -> None:
+        """Wait until the agent shows its input box; refuse while a prompt waits for a number.
+
+        A TUI that is still starting discards what is typed, and text typed into a prompt
+        could answer it.
+        """
+        timeout = self.config.gateway.ready_timeout
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while True:
+                    shown = await self.monitor.screens.look_now(record)
+                    if shown.status is AgentStatus.PROMPT:
+                        raise PromptPendingError(
+                            f"the agent in window {record.window_id} is waiting for an answer "
+                            "to the prompt on its screen; answer it with a number first",
+                            window_id=record.window_id,
+                        )
+                    if shown.status is AgentStatus.IDLE or self._has_been_ready(record):
+                        self._ready.add(record.record_id)
+                        return
+                    await asyncio.sleep(0.1)
+        logger.warning("window %s: no input box after %gs; typing anyway",
+                       record.window_id, timeout)  # fmt: skip
+
+    def _has_been_ready(self, record: WindowRecord) -> bool:
+        # Once ready, a busy agent queues typed text itself (Claude and Codex do).
+        return record.record_id in self._ready
 
     async def _submit(self, record: WindowRecord, provider: Provider) -> None:
         """Press Enter; where hooks confirm a submission, press it once more if none came."""

@@ -13,6 +13,7 @@ from unified_icc import (
     AgentStatus,
     InvalidOptionError,
     NoPromptError,
+    PromptPendingError,
     PromptKind,
     StatusEvent,
     UnifiedICC,
@@ -133,3 +134,15 @@ async def test_prompt_answered_in_the_terminal_is_reported_as_gone(
     gone = await statuses.wait_for_prompt_gone()
     assert gone.window_id == window.window_id
     assert (world.workspace / "at-desk.txt").exists()
+
+
+async def test_text_sent_while_a_prompt_waits_is_refused_and_not_typed(
+    gateway: UnifiedICC, world: World
+) -> None:
+    window, _ = await _ask(gateway, world, "touch untouched.txt")
+
+    with pytest.raises(PromptPendingError, match="answer it with a number first"):
+        await gateway.send_to_window(window.window_id, "1 please")
+
+    assert world.agent_entries("answer") == []
+    assert not (world.workspace / "untouched.txt").exists()
