@@ -43,10 +43,10 @@ from unified_icc.events import (
     WindowChange,
     WindowEvent,
 )
-from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile, write_claude_settings
+from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile, hook_command, write_hook_settings
 from unified_icc.ids import ChannelId, RecordId, SessionId, WindowId, new_record_id, new_session_id
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
-from unified_icc.providers import Mode, Provider, ProviderRegistry, parse_mode
+from unified_icc.providers import HookWiring, Mode, Provider, ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
 from unified_icc.tmux import (
     DeliveryMethod,
@@ -175,6 +175,7 @@ class UnifiedICC:
             persist=self._save,
             interval=gateway.poll_interval,
             home=config.home,
+            locate=self._locate_transcript,
         )
         self._window_locks: dict[RecordId, asyncio.Lock] = {}
         self._ready: set[RecordId] = set()
@@ -346,7 +347,7 @@ class UnifiedICC:
 
     async def _submit(self, record: WindowRecord, provider: Provider) -> None:
         """Press Enter; where hooks confirm a submission, press it once more if none came."""
-        if not provider.uses_hook_settings:
+        if "UserPromptSubmit" not in provider.hook_events:
             await self._backend.send_key(record.window_id, "Enter")
             return
         timeout = self.config.gateway.submit_timeout
@@ -566,16 +567,8 @@ class UnifiedICC:
     ) -> WindowRecord:
         session_id = new_session_id() if provider.assigns_session_id else None
         record_id = new_record_id()
-        settings = None
-        if provider.uses_hook_settings:
-            settings = await asyncio.to_thread(
-                write_claude_settings,
-                self._hook_settings_path(record_id),
-                python=sys.executable,
-                events_file=self.monitor.hooks_path,
-                record_id=record_id,
-            )
-        plan = provider.launch(mode, session_id=session_id, hook_settings=settings)
+        hooks = await self._wire_hooks(provider, record_id)
+        plan = provider.launch(mode, session_id=session_id, hooks=hooks)
         gateway = self.config.gateway
         created = await self._backend.create_window(
             WindowSpec(
@@ -603,8 +596,30 @@ class UnifiedICC:
         self.monitor.rewatch()
         return record
 
+    async def _wire_hooks(self, provider: Provider, record_id: RecordId) -> HookWiring | None:
+        if not provider.hook_events:
+            return None
+        command = hook_command(
+            python=sys.executable, events_file=self.monitor.hooks_path, record_id=record_id
+        )
+        settings = None
+        if provider.hook_settings_file:
+            settings = await asyncio.to_thread(
+                write_hook_settings,
+                self._hook_settings_path(record_id),
+                command=command,
+                events=provider.hook_events,
+            )
+        return HookWiring(command=command, settings_file=settings)
+
     def _hook_settings_path(self, record_id: RecordId) -> Path:
         return self._hooks_dir / f"settings-{record_id}.json"
+
+    def _locate_transcript(self, record: WindowRecord) -> Path | None:
+        if record.session_id is None:
+            return None
+        provider = self.providers.get(record.provider)
+        return provider.find_transcript(self.config.home, record.session_id)
 
     def _require_started(self) -> None:
         if self._lifecycle is not _Lifecycle.STARTED:

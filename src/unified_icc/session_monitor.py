@@ -65,6 +65,7 @@ class SessionMonitor:
         persist: Callable[[], None],
         interval: float,
         home: Path | None = None,
+        locate: Callable[[WindowRecord], Path | None] | None = None,
     ) -> None:
         self._backend = backend
         self._session = session
@@ -76,6 +77,7 @@ class SessionMonitor:
         self.hook_offset = hook_offset
         self._persist = persist
         self._interval = interval
+        self._locate = locate
         self.screens = ScreenWatch(backend=backend, store=store, router=router, bus=bus)
         self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None
@@ -140,7 +142,22 @@ class SessionMonitor:
         if losses:
             self._persist()
             self.rewatch()
+        await self._locate_transcripts()
         await self.screens.update(panes)
+
+    async def _locate_transcripts(self) -> None:
+        """Find the transcripts no hook reported (CLIs whose file is named by our id)."""
+        if self._locate is None:
+            return
+        for record in self._store:
+            if record.transcript_path or record.dead or record.session_id is None:
+                continue
+            found = await asyncio.to_thread(self._locate, record)
+            if found is not None:
+                logger.info("window %s writes its transcript to %s", record.window_id, found)
+                self._store.update(record.record_id, transcript_path=str(found))
+                self._persist()
+                self.rewatch()
 
     async def catch_up(self) -> None:
         """Apply hook events and transcript entries written while the gateway was down."""

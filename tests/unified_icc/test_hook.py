@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from unified_icc.hook import CLAUDE_HOOK_EVENTS, HookEventsFile, write_claude_settings
+from unified_icc.hook import HookEventsFile, hook_command, write_hook_settings
 from unified_icc.hook.record import MAX_LINE_BYTES, format_event
+from unified_icc.providers.claude import ClaudeProvider
 
 PAYLOAD = {
     "session_id": "a6fe6ae3-67bf-40cf-aecc-5217d3797c94",
@@ -73,13 +74,15 @@ def test_oversized_payload_keeps_its_identifying_fields() -> None:
 
 def test_claude_settings_declare_every_hook_with_a_quoted_command(tmp_path: Path) -> None:
     events = tmp_path / "state dir" / "events.jsonl"
-    path = write_claude_settings(
-        tmp_path / "hooks" / "s.json", python="/opt/py 3/bin/python", events_file=events,
-        record_id="0123456789ab",
-    )  # fmt: skip
+    command = hook_command(python="/opt/py 3/bin/python", events_file=events,
+                           record_id="0123456789ab")  # fmt: skip
+    path = write_hook_settings(
+        tmp_path / "hooks" / "s.json", command=command, events=ClaudeProvider.hook_events
+    )
 
     settings = json.loads(path.read_text())
-    assert set(settings["hooks"]) == set(CLAUDE_HOOK_EVENTS)
+    assert set(settings["hooks"]) == {"SessionStart", "UserPromptSubmit", "PermissionRequest",
+                                      "Notification", "Stop", "SessionEnd"}  # fmt: skip
     command = settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
     assert shlex.split(command) == [
         "/opt/py 3/bin/python", "-m", "unified_icc.hook", "--events", str(events),

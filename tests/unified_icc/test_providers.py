@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -14,7 +16,7 @@ from unified_icc import (
     UnknownProviderError,
     UnsupportedModeError,
 )
-from unified_icc.providers import Mode, ProviderRegistry, parse_mode
+from unified_icc.providers import HookWiring, Mode, ProviderRegistry, parse_mode
 
 SID = SessionId("0b6a4c9e-8a53-4a43-9d55-1c7a9a1f2e10")
 
@@ -32,11 +34,12 @@ LAUNCH_CASES = [
     LaunchCase("claude-yolo", "claude", Mode.YOLO,
                ("claude", "--session-id", SID, "--dangerously-skip-permissions")),
     LaunchCase("codex-normal", "codex", Mode.NORMAL,
-               ("codex", "--ask-for-approval", "on-request", "--sandbox", "workspace-write")),
+               ("codex", "--no-daemon", "--ask-for-approval", "on-request", "--sandbox",
+                "workspace-write")),
     LaunchCase("codex-yolo", "codex", Mode.YOLO,
-               ("codex", "--dangerously-bypass-approvals-and-sandbox")),
-    LaunchCase("gemini-normal", "gemini", Mode.NORMAL, ("gemini",)),
-    LaunchCase("gemini-yolo", "gemini", Mode.YOLO, ("gemini", "--yolo")),
+               ("codex", "--no-daemon", "--dangerously-bypass-approvals-and-sandbox")),
+    LaunchCase("gemini-normal", "gemini", Mode.NORMAL, ("gemini", "--session-id", SID)),
+    LaunchCase("gemini-yolo", "gemini", Mode.YOLO, ("gemini", "--session-id", SID, "--yolo")),
     LaunchCase("shell", "shell", Mode.NORMAL, ("bash",)),
 ]  # fmt: skip
 
@@ -56,7 +59,8 @@ RESUME_CASES = [
     LaunchCase("claude", "claude", Mode.NORMAL,
                ("claude", "--resume", SID, "--permission-mode", "default")),
     LaunchCase("codex", "codex", Mode.YOLO,
-               ("codex", "--dangerously-bypass-approvals-and-sandbox", "resume", SID)),
+               ("codex", "--no-daemon", "--dangerously-bypass-approvals-and-sandbox", "resume",
+                SID)),
     LaunchCase("gemini", "gemini", Mode.YOLO, ("gemini", "--resume", SID, "--yolo")),
 ]  # fmt: skip
 
@@ -126,3 +130,34 @@ def test_identify_recognises_agent_panes() -> None:
     assert registry.identify("claude", "claude --resume x").name == "claude"  # type: ignore[union-attr]
     assert registry.identify("node", "node /usr/lib/bin/gemini").name == "gemini"  # type: ignore[union-attr]
     assert registry.identify("bash", "bash") is None
+
+
+def test_hooks_reach_claude_by_settings_file_and_codex_by_config_overrides() -> None:
+    registry = ProviderRegistry(ProvidersSettings())
+    wiring = HookWiring(command="/py -m unified_icc.hook --events '/a b' --record r",
+                        settings_file=Path("/state/hooks/settings-r.json"))  # fmt: skip
+
+    claude = registry.get("claude").launch(Mode.NORMAL, session_id=SID, hooks=wiring)
+    codex = registry.get("codex").launch(Mode.NORMAL, session_id=None, hooks=wiring)
+
+    assert claude.argv[1:3] == ("--settings", "/state/hooks/settings-r.json")
+    assert codex.argv[1] == "--dangerously-bypass-hook-trust"
+    overrides = [codex.argv[i + 1] for i, a in enumerate(codex.argv) if a == "-c"]
+    assert [o.split("=", 1)[0] for o in overrides] == [
+        "hooks.SessionStart", "hooks.UserPromptSubmit", "hooks.Stop"
+    ]
+    command = json.dumps(wiring.command)
+    assert overrides[0] == f'hooks.SessionStart=[{{hooks=[{{type="command",command={command}}}]}}]'
+
+
+def test_gemini_chat_is_found_by_the_session_id_we_gave(tmp_path: Path) -> None:
+    chats = tmp_path / ".gemini" / "tmp" / "work" / "chats"
+    chats.mkdir(parents=True)
+    (chats / f"session-2026-11-21T05-40-{SID[:8]}.jsonl").write_text(
+        json.dumps({"sessionId": "someone-else"}) + "\n")  # fmt: skip
+    mine = chats / f"session-2026-11-21T05-41-{SID[:8]}.jsonl"
+    mine.write_text(json.dumps({"sessionId": SID, "kind": "main"}) + "\n")
+    gemini = ProviderRegistry(ProvidersSettings()).get("gemini")
+
+    assert gemini.find_transcript(tmp_path, SID) == mine
+    assert gemini.find_transcript(tmp_path, SessionId("ffffffff-0000")) is None

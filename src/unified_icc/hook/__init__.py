@@ -7,13 +7,12 @@ process itself (``python -m unified_icc.hook``) lives in ``__main__`` and loads 
 from __future__ import annotations
 
 from unified_icc.hook.events_file import EVENTS_FILE_NAME, HookEvent, HookEventsFile
-from unified_icc.hook.settings import CLAUDE_HOOK_EVENTS, hook_command, write_claude_settings
+from unified_icc.hook.settings import hook_command, write_hook_settings
 
 __all__ = [
-    "CLAUDE_HOOK_EVENTS",
     "EVENTS_FILE_NAME",
     "HookEvent",
     "HookEventsFile",
     "hook_command",
-    "write_claude_settings",
+    "write_hook_settings",
 ]

@@ -5,7 +5,7 @@ Owns how each CLI is launched, resumed, paced and answered; knows nothing of tmu
 
 from __future__ import annotations
 
-from unified_icc.providers.base import LaunchPlan, Mode, Provider, parse_mode
+from unified_icc.providers.base import HookWiring, LaunchPlan, Mode, Provider, parse_mode
 from unified_icc.providers.registry import ProviderRegistry
 
-__all__ = ["LaunchPlan", "Mode", "Provider", "ProviderRegistry", "parse_mode"]
+__all__ = ["HookWiring", "LaunchPlan", "Mode", "Provider", "ProviderRegistry", "parse_mode"]

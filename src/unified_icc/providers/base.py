@@ -17,12 +17,21 @@ from unified_icc.config import ProviderSettings
 from unified_icc.errors import ProviderError, UnsupportedModeError
 from unified_icc.ids import SessionId
 
-__all__ = ["LaunchPlan", "Mode", "Provider", "parse_mode"]
+__all__ = ["HookWiring", "LaunchPlan", "Mode", "Provider", "parse_mode"]
 
 
 class Mode(StrEnum):
     NORMAL = "normal"
     YOLO = "yolo"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HookWiring:
+    """How a window's hooks reach the gateway: the command to run and, for CLIs that read
+    hooks from a file, where the gateway wrote that file."""
+
+    command: str
+    settings_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,8 +66,10 @@ class Provider:
     process_names: ClassVar[frozenset[str]] = frozenset()
     # Whether the gateway chooses the session id at launch.
     assigns_session_id: ClassVar[bool] = False
-    # Whether the CLI takes a per-window hooks settings file (see hook/settings.py).
-    uses_hook_settings: ClassVar[bool] = False
+    # The hook events this CLI runs our hook command for (empty: no hooks).
+    hook_events: ClassVar[tuple[str, ...]] = ()
+    # Whether the hooks are declared in a settings file the gateway writes (see hook/).
+    hook_settings_file: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
@@ -91,25 +102,24 @@ class Provider:
             )
 
     def launch(
-        self, mode: Mode, *, session_id: SessionId | None, hook_settings: Path | None = None
+        self, mode: Mode, *, session_id: SessionId | None, hooks: HookWiring | None = None
     ) -> LaunchPlan:
         """The plan for a new session in ``mode``.
 
-        ``session_id`` when assigns_session_id; ``hook_settings`` is the per-window hooks file
-        for providers that take one (uses_hook_settings).
+        ``session_id`` when assigns_session_id; ``hooks`` when hook_events is not empty.
         """
         self.check_mode(mode)
-        hooks = self.hook_args(hook_settings) if hook_settings is not None else ()
-        argv = (*self.command, *hooks, *self.launch_args(mode, session_id))
+        wiring = self.hook_args(hooks) if hooks is not None else ()
+        argv = (*self.command, *wiring, *self.launch_args(mode, session_id))
         return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
 
     def resume(
-        self, mode: Mode, session_id: SessionId, *, hook_settings: Path | None = None
+        self, mode: Mode, session_id: SessionId, *, hooks: HookWiring | None = None
     ) -> LaunchPlan:
         """The plan that reopens ``session_id`` in ``mode``."""
         self.check_mode(mode)
-        hooks = self.hook_args(hook_settings) if hook_settings is not None else ()
-        argv = (*self.command, *hooks, *self.resume_args(mode, session_id))
+        wiring = self.hook_args(hooks) if hooks is not None else ()
+        argv = (*self.command, *wiring, *self.resume_args(mode, session_id))
         return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
 
     def option_key(self, number: int) -> str:
@@ -118,8 +128,12 @@ class Provider:
             raise ValueError(f"prompt options are numbered 1-9, not {number}")
         return str(number)
 
-    def hook_args(self, hook_settings: Path) -> tuple[str, ...]:
+    def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:
         return ()
+
+    def find_transcript(self, home: Path, session_id: SessionId) -> Path | None:
+        """The transcript of ``session_id`` when it can be found without a hook's help."""
+        return None
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         return ()

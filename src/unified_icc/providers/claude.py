@@ -5,11 +5,10 @@ Owns Claude's argv and key conventions; knows nothing of tmux.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from unified_icc.ids import SessionId
-from unified_icc.providers.base import Mode, Provider
+from unified_icc.providers.base import HookWiring, Mode, Provider
 
 __all__ = ["ClaudeProvider"]
 
@@ -21,11 +20,19 @@ class ClaudeProvider(Provider):
     # Claude takes an immediate Enter after typed or pasted text.
     submit_delay: ClassVar[float] = 0.0
     assigns_session_id: ClassVar[bool] = True
-    uses_hook_settings: ClassVar[bool] = True
+    hook_events: ClassVar[tuple[str, ...]] = (
+        "SessionStart",
+        "UserPromptSubmit",
+        "PermissionRequest",
+        "Notification",
+        "Stop",
+        "SessionEnd",
+    )
+    hook_settings_file: ClassVar[bool] = True
 
-    def hook_args(self, hook_settings: Path) -> tuple[str, ...]:
+    def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:
         # --settings adds our hooks for this process only; ~/.claude/settings.json is untouched.
-        return ("--settings", str(hook_settings))
+        return ("--settings", str(hooks.settings_file)) if hooks.settings_file else ()
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         session = ("--session-id", session_id) if session_id else ()

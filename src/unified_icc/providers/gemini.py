@@ -1,10 +1,15 @@
-"""Gemini CLI: default approvals, or ``--yolo``.
+"""Gemini CLI: default approvals, or ``--yolo``; launched with a session id we choose.
 
-Owns Gemini's argv and key conventions; knows nothing of tmux.
+Owns Gemini's argv, key conventions and where its chat file lives; knows nothing of tmux.
+Its hooks can only be declared in settings files (the user's, or a root-owned system file),
+so the gateway finds the chat by the id it gave: ``~/.gemini/tmp/<project>/chats/
+session-<time>-<first 8 of id>.jsonl``, confirmed by the id in the file's first line.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import ClassVar
 
 from unified_icc.ids import SessionId
@@ -18,10 +23,29 @@ class GeminiProvider(Provider):
     default_command: ClassVar[str] = "gemini"
     # Gemini is a node script: the pane's command is node, its start command names gemini.
     process_names: ClassVar[frozenset[str]] = frozenset({"gemini"})
-    submit_delay: ClassVar[float] = 0.3
+    # Like Codex, Gemini takes an Enter that follows typed text too closely as pasted text.
+    submit_delay: ClassVar[float] = 0.6
+    assigns_session_id: ClassVar[bool] = True
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
-        return ("--yolo",) if mode is Mode.YOLO else ()
+        session = ("--session-id", session_id) if session_id else ()
+        return (*session, *(("--yolo",) if mode is Mode.YOLO else ()))
 
     def resume_args(self, mode: Mode, session_id: SessionId) -> tuple[str, ...]:
-        return ("--resume", session_id, *self.launch_args(mode, None))
+        return ("--resume", session_id, *(("--yolo",) if mode is Mode.YOLO else ()))
+
+    def find_transcript(self, home: Path, session_id: SessionId) -> Path | None:
+        pattern = f"*/chats/session-*-{session_id[:8]}.jsonl"
+        for candidate in sorted((home / ".gemini" / "tmp").glob(pattern)):
+            if _header_session(candidate) == session_id:
+                return candidate
+        return None
+
+
+def _header_session(path: Path) -> str | None:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            header = json.loads(handle.readline() or "null")
+    except (OSError, ValueError):
+        return None
+    return header.get("sessionId") if isinstance(header, dict) else None
