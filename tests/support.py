@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -122,3 +123,28 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within:g}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def start_gateway_driver(out: Path) -> subprocess.Popen[str]:
+    """A gateway in its own process (fakes/gateway_driver.py), started and ready."""
+    driver = subprocess.Popen([sys.executable, str(GATEWAY_DRIVER), str(out)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert driver.stdout is not None
+    assert driver.stdout.readline().strip() == "ready"
+    return driver
+
+
+def kill_gateway_driver(driver: subprocess.Popen[str]) -> None:
+    """SIGKILL: the gateway gets no chance to save or say goodbye."""
+    driver.send_signal(signal.SIGKILL)
+    driver.wait(timeout=30)
+    if driver.stdout is not None:
+        driver.stdout.close()
+
+
+def delivered_by_driver(out: Path) -> list[str]:
+    """The message texts the driver's gateway delivered, in order."""
+    if not out.exists():
+        return []
+    lines = [json.loads(line) for line in out.read_text().splitlines() if line]
+    return [m["text"] for e in lines if e["kind"] == "message" for m in e["messages"]]

@@ -315,7 +315,7 @@ class UnifiedICC:
                 await self._backend.send_literal(record.window_id, delivery.text)
             if provider.submit_delay:
                 await asyncio.sleep(provider.submit_delay)
-            await self._submit(record, provider)
+            await self._submit(record, provider, slash=delivery.text.startswith("/"))
 
     async def _await_input_box(self, record: WindowRecord) -> None:
         """Wait until the agent shows its input box; refuse while a prompt waits for a number.
@@ -345,9 +345,12 @@ class UnifiedICC:
         # Once ready, a busy agent queues typed text itself (Claude and Codex do).
         return record.record_id in self._ready
 
-    async def _submit(self, record: WindowRecord, provider: Provider) -> None:
-        """Press Enter; where hooks confirm a submission, press it once more if none came."""
-        if "UserPromptSubmit" not in provider.hook_events:
+    async def _submit(self, record: WindowRecord, provider: Provider, *, slash: bool) -> None:
+        """Press Enter; where hooks confirm a submission, press it once more if none came.
+
+        Slash commands (``/clear``) are the CLI's own and fire no UserPromptSubmit hook.
+        """
+        if slash or "UserPromptSubmit" not in provider.hook_events:
             await self._backend.send_key(record.window_id, "Enter")
             return
         timeout = self.config.gateway.submit_timeout

@@ -6,17 +6,17 @@ our --settings and --session-id, runs the hooks we declared, and writes Claude-s
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support import GATEWAY_DRIVER, World, wait_until
+from support import (
+    World,
+    delivered_by_driver,
+    kill_gateway_driver,
+    start_gateway_driver,
+    wait_until,
+)
 from unified_icc import (
     AgentMessageEvent,
     ChannelId,
@@ -134,15 +134,12 @@ async def test_gateway_killed_mid_turn_delivers_the_rest_once_after_restart(
     async with UnifiedICC() as first:
         window = await _claude_window(first, world)
     out = world.root / "driver-events.jsonl"
-    driver = _start_driver(out)
+    driver = start_gateway_driver(out)
     try:
         _type(world, window.window_id, "PARTS: 3")
-        await wait_until(lambda: "part 1 of 3" in _delivered(out), what="part 1 delivered")
+        await wait_until(lambda: "part 1 of 3" in delivered_by_driver(out), what="part 1")
     finally:
-        driver.send_signal(signal.SIGKILL)
-        driver.wait(timeout=30)
-        if driver.stdout is not None:
-            driver.stdout.close()
+        kill_gateway_driver(driver)
     world.gate.touch()
     await wait_until(lambda: len(world.agent_entries("part")) == 3, what="the agent to finish")
 
@@ -152,27 +149,12 @@ async def test_gateway_killed_mid_turn_delivers_the_rest_once_after_restart(
     async with restarted:
         texts = [m.text for e in inbox_events for m in e.messages]
     assert texts == ["part 2 of 3", "part 3 of 3"]
-    assert _delivered(out) == ["PARTS: 3", "part 1 of 3"]
-
-
-def _start_driver(out: Path) -> subprocess.Popen[str]:
-    driver = subprocess.Popen([sys.executable, str(GATEWAY_DRIVER), str(out)],
-                              stdout=subprocess.PIPE, text=True, env=os.environ.copy())  # fmt: skip
-    assert driver.stdout is not None
-    assert driver.stdout.readline().strip() == "ready"
-    return driver
+    assert delivered_by_driver(out) == ["PARTS: 3", "part 1 of 3"]
 
 
 def _type(world: World, window_id: str, text: str) -> None:
     world.tmux("send-keys", "-t", window_id, "-l", text)
     world.tmux("send-keys", "-t", window_id, "Enter")
-
-
-def _delivered(out: Path) -> list[str]:
-    if not out.exists():
-        return []
-    lines = [json.loads(line) for line in out.read_text().splitlines() if line]
-    return [m["text"] for e in lines if e["kind"] == "message" for m in e["messages"]]
 
 
 def _append_to(into: list[Any]) -> Any:
