@@ -115,6 +115,8 @@ def seed_agent_home(
         "GEMINI_API_KEY": FAKE_SECRET,
         "GOOGLE_GEMINI_BASE_URL": apis.gemini_url,
         "GEMINI_CLI_TRUST_WORKSPACE": "true",
+        # Gemini refuses its TUI (exit 42) when it believes it runs in CI, as CI runs do.
+        "CI": "false",
     }
     return {"claude": claude, "codex": codex, "gemini": gemini}
 

@@ -161,3 +161,11 @@ def test_gemini_chat_is_found_by_the_session_id_we_gave(tmp_path: Path) -> None:
 
     assert gemini.find_transcript(tmp_path, SID) == mine
     assert gemini.find_transcript(tmp_path, SessionId("ffffffff-0000")) is None
+
+
+def test_gemini_runs_interactively_even_under_a_ci_environment() -> None:
+    registry = ProviderRegistry(ProvidersSettings(gemini=ProviderSettings(env={"X": "1"})))
+
+    plan = registry.get("gemini").launch(Mode.NORMAL, session_id=SID)
+
+    assert plan.env == {"CI": "false", "X": "1"}

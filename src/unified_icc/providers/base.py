@@ -70,6 +70,8 @@ class Provider:
     hook_events: ClassVar[tuple[str, ...]] = ()
     # Whether the hooks are declared in a settings file the gateway writes (see hook/).
     hook_settings_file: ClassVar[bool] = False
+    # Environment the CLI needs to run interactively in a window; config env overrides it.
+    base_env: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
@@ -111,7 +113,7 @@ class Provider:
         self.check_mode(mode)
         wiring = self.hook_args(hooks) if hooks is not None else ()
         argv = (*self.command, *wiring, *self.launch_args(mode, session_id))
-        return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
+        return LaunchPlan(argv=argv, env=self._env(), session_id=session_id)
 
     def resume(
         self, mode: Mode, session_id: SessionId, *, hooks: HookWiring | None = None
@@ -120,7 +122,10 @@ class Provider:
         self.check_mode(mode)
         wiring = self.hook_args(hooks) if hooks is not None else ()
         argv = (*self.command, *wiring, *self.resume_args(mode, session_id))
-        return LaunchPlan(argv=argv, env=dict(self._settings.env), session_id=session_id)
+        return LaunchPlan(argv=argv, env=self._env(), session_id=session_id)
+
+    def _env(self) -> dict[str, str]:
+        return {**self.base_env, **self._settings.env}
 
     def option_key(self, number: int) -> str:
         """The key that picks option ``number`` of a prompt on screen."""

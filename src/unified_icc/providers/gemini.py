@@ -9,6 +9,7 @@ session-<time>-<first 8 of id>.jsonl``, confirmed by the id in the file's first 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,6 +27,9 @@ class GeminiProvider(Provider):
     # Like Codex, Gemini takes an Enter that follows typed text too closely as pasted text.
     submit_delay: ClassVar[float] = 0.6
     assigns_session_id: ClassVar[bool] = True
+    # Gemini will not draw its TUI (it exits 42) when $CI says it runs in a CI job, which the
+    # gateway's own environment may claim; the window is interactive whatever the parent is.
+    base_env: ClassVar[Mapping[str, str]] = {"CI": "false"}
 
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         session = ("--session-id", session_id) if session_id else ()
