@@ -43,6 +43,18 @@ def test_hook_process_appends_payload_with_window_identity(tmp_path: Path) -> No
     assert events.stat().st_mode & 0o777 == 0o600
 
 
+def test_unified_icc_hook_command_does_the_same(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    command = [str(Path(sys.executable).parent / "unified-icc"), "hook", "--events", str(events),
+               "--record", "r2"]  # fmt: skip
+
+    result = subprocess.run(command, input=json.dumps(PAYLOAD).encode(), capture_output=True,
+                            timeout=30, check=False)  # fmt: skip
+
+    assert result.returncode == 0
+    assert json.loads(events.read_text())["payload"]["session_id"] == PAYLOAD["session_id"]
+
+
 @pytest.mark.parametrize("stdin", [b"not json", b"", b"\xff\xfe"])
 def test_hook_process_exits_zero_on_bad_input(tmp_path: Path, stdin: bytes) -> None:
     assert _hook(tmp_path / "events.jsonl", stdin).returncode == 0
