@@ -56,8 +56,9 @@ if TYPE_CHECKING:
         WindowChange,
         WindowEvent,
     )
-    from unified_icc.gateway import OrphanWindow, Survey, SurveyRow, UnifiedICC, WindowInfo
+    from unified_icc.gateway import UnifiedICC
     from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
+    from unified_icc.window_views import OrphanWindow, Survey, SurveyRow, WindowInfo
     from unified_icc.workspace import Workspace
 
 __all__ = [
@@ -133,7 +134,7 @@ _EXPORTS = {
     "MessageKind": "unified_icc.events",
     "MessageRole": "unified_icc.events",
     "NoPromptError": "unified_icc.errors",
-    "OrphanWindow": "unified_icc.gateway",
+    "OrphanWindow": "unified_icc.window_views",
     "PathRejectedError": "unified_icc.errors",
     "PromptInfo": "unified_icc.events",
     "PromptError": "unified_icc.errors",
@@ -148,8 +149,8 @@ _EXPORTS = {
     "SessionId": "unified_icc.ids",
     "StateError": "unified_icc.errors",
     "StatusEvent": "unified_icc.events",
-    "Survey": "unified_icc.gateway",
-    "SurveyRow": "unified_icc.gateway",
+    "Survey": "unified_icc.window_views",
+    "SurveyRow": "unified_icc.window_views",
     "TmuxError": "unified_icc.errors",
     "TmuxTimeoutError": "unified_icc.errors",
     "TmuxUnavailableError": "unified_icc.errors",
@@ -162,7 +163,7 @@ _EXPORTS = {
     "WindowError": "unified_icc.errors",
     "WindowEvent": "unified_icc.events",
     "WindowId": "unified_icc.ids",
-    "WindowInfo": "unified_icc.gateway",
+    "WindowInfo": "unified_icc.window_views",
     "WindowNotFoundError": "unified_icc.errors",
     "WindowOwnershipError": "unified_icc.errors",
     "Workspace": "unified_icc.workspace",

@@ -15,9 +15,10 @@ from typing import TextIO
 
 from unified_icc.config import Config, load_config
 from unified_icc.errors import UnifiedICCError
-from unified_icc.gateway import Survey, UnifiedICC
+from unified_icc.gateway import UnifiedICC
 from unified_icc.hook.record import run_hook
 from unified_icc.ids import parse_window_id
+from unified_icc.window_views import Survey
 
 __all__ = ["main"]
 

@@ -1,0 +1,188 @@
+"""WindowInput: every keystroke the gateway sends into an agent window.
+
+Owns the per-window lock that serialises text, keys and prompt answers, the check that a
+window is still ours and alive, waiting for the agent's input box, the Enter pacing and
+confirmation per provider, and answering prompts by number. Knows nothing of channels or
+state; the screen comes from the monitor's ScreenWatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from unified_icc.config import GatewaySettings
+from unified_icc.errors import (
+    InvalidOptionError,
+    NoPromptError,
+    PromptPendingError,
+    PromptStuckError,
+    WindowDeadError,
+    WindowNotFoundError,
+)
+from unified_icc.events import AgentStatus, PromptInfo
+from unified_icc.ids import RecordId
+from unified_icc.providers import Provider
+from unified_icc.session_monitor import SessionMonitor
+from unified_icc.tmux import DeliveryMethod, PaneProbe, TmuxBackend, normalise_key, plan_text
+from unified_icc.window_store import WindowRecord
+
+__all__ = ["WindowInput"]
+
+logger = logging.getLogger(__name__)
+
+
+class WindowInput:
+    def __init__(
+        self, *, backend: TmuxBackend, monitor: SessionMonitor, settings: GatewaySettings
+    ) -> None:
+        self._backend = backend
+        self._monitor = monitor
+        self._settings = settings
+        self._locks: dict[RecordId, asyncio.Lock] = {}
+        self._ready: set[RecordId] = set()
+
+    def forget(self, record: WindowRecord) -> None:
+        self._locks.pop(record.record_id, None)
+        self._ready.discard(record.record_id)
+
+    async def type_text(self, record: WindowRecord, provider: Provider, text: str) -> None:
+        """Type ``text`` literally and submit it (see UnifiedICC.send_to_window)."""
+        delivery = plan_text(text, max_chars=self._settings.max_text_chars)
+        async with self._lock(record):
+            await self.verify_alive(record)
+            await self._await_input_box(record)
+            if delivery.method is DeliveryMethod.PASTE:
+                await self._backend.paste(record.window_id, delivery.text)
+            else:
+                await self._backend.send_literal(record.window_id, delivery.text)
+            if provider.submit_delay:
+                await asyncio.sleep(provider.submit_delay)
+            await self._submit(record, provider, slash=delivery.text.startswith("/"))
+
+    async def press(self, record: WindowRecord, key: str) -> None:
+        """Press one named key (see UnifiedICC.send_key)."""
+        tmux_key, literal = normalise_key(key)
+        async with self._lock(record):
+            await self.verify_alive(record)
+            if literal:
+                await self._backend.send_literal(record.window_id, tmux_key)
+            else:
+                await self._backend.send_key(record.window_id, tmux_key)
+
+    async def answer(self, record: WindowRecord, provider: Provider, choice: int) -> PromptInfo:
+        """Pick option ``choice`` of the prompt on screen (see UnifiedICC.answer_prompt)."""
+        window_id = record.window_id
+        async with self._lock(record):
+            await self.verify_alive(record)
+            shown = await self._monitor.screens.look_now(record)
+            prompt = shown.prompt
+            if shown.status is not AgentStatus.PROMPT or prompt is None:
+                raise NoPromptError(
+                    f"there is no prompt on the screen of window {window_id}; nothing was sent",
+                    window_id=window_id,
+                )
+            valid = tuple(option.number for option in prompt.options)
+            if choice not in valid:
+                listed = ", ".join(map(str, valid))
+                raise InvalidOptionError(
+                    f"option {choice} is not on screen; reply with one of {listed}",
+                    window_id=window_id,
+                    valid=valid,
+                )
+            await self._backend.send_literal(window_id, provider.option_key(choice))
+            await self._await_prompt_gone(record, prompt)
+        return prompt
+
+    async def verify_ours(self, record: WindowRecord) -> PaneProbe:
+        """Check tmux still shows our record id at that window id (ids are re-used).
+
+        Raises: WindowNotFoundError.
+        """
+        probe = await self._backend.probe(record.window_id)
+        if probe.record_id != record.record_id:
+            raise WindowNotFoundError(
+                f"window {record.window_id} is no longer the {record.provider} window this "
+                "gateway created (tmux was restarted and re-used the id)",
+                window_id=record.window_id,
+            )
+        return probe
+
+    async def verify_alive(self, record: WindowRecord) -> None:
+        """Raises: WindowNotFoundError, WindowDeadError (with the exit status when known)."""
+        probe = await self.verify_ours(record)
+        if record.dead or probe.dead:
+            status = record.exit_status if record.dead else probe.dead_status
+            raise WindowDeadError(
+                f"the {record.provider} agent in window {record.window_id} has exited"
+                + (f" (status {status})" if status is not None else "")
+                + "; start a new session",
+                window_id=record.window_id,
+                exit_status=status,
+            )
+
+    async def _await_input_box(self, record: WindowRecord) -> None:
+        """Wait until the agent shows its input box; refuse while a prompt waits for a number.
+
+        A TUI that is still starting discards what is typed, and text typed into a prompt
+        could answer it.
+        """
+        timeout = self._settings.ready_timeout
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while True:
+                    shown = await self._monitor.screens.look_now(record)
+                    if shown.status is AgentStatus.PROMPT:
+                        raise PromptPendingError(
+                            f"the agent in window {record.window_id} is waiting for an answer "
+                            "to the prompt on its screen; answer it with a number first",
+                            window_id=record.window_id,
+                        )
+                    if shown.status is AgentStatus.IDLE or self._has_been_ready(record):
+                        self._ready.add(record.record_id)
+                        return
+                    await asyncio.sleep(0.1)
+        logger.warning("window %s: no input box after %gs; typing anyway",
+                       record.window_id, timeout)  # fmt: skip
+
+    def _has_been_ready(self, record: WindowRecord) -> bool:
+        # Once ready, a busy agent queues typed text itself (Claude and Codex do).
+        return record.record_id in self._ready
+
+    async def _submit(self, record: WindowRecord, provider: Provider, *, slash: bool) -> None:
+        """Press Enter; where hooks confirm a submission, press it once more if none came.
+
+        Slash commands (``/clear``) are the CLI's own and fire no UserPromptSubmit hook.
+        """
+        if slash or "UserPromptSubmit" not in provider.hook_events:
+            await self._backend.send_key(record.window_id, "Enter")
+            return
+        timeout = self._settings.submit_timeout
+        for attempt in (1, 2):
+            submitted = self._monitor.expect_submit(record.record_id)
+            await self._backend.send_key(record.window_id, "Enter")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await submitted.wait()
+                    return
+            logger.warning("window %s: no submission seen %.0fs after Enter (attempt %d)",
+                           record.window_id, timeout, attempt)  # fmt: skip
+
+    async def _await_prompt_gone(self, record: WindowRecord, prompt: PromptInfo) -> None:
+        timeout = self._settings.answer_timeout
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while True:
+                    shown = await self._monitor.screens.look_now(record)
+                    if shown.prompt is None or shown.prompt.raw != prompt.raw:
+                        return
+                    await asyncio.sleep(0.05)
+        raise PromptStuckError(
+            f"the prompt in window {record.window_id} is still on screen {timeout:g}s after "
+            "the answer; look at the terminal (#screenshot)",
+            window_id=record.window_id,
+        )
+
+    def _lock(self, record: WindowRecord) -> asyncio.Lock:
+        return self._locks.setdefault(record.record_id, asyncio.Lock())

@@ -1,0 +1,95 @@
+"""WindowLauncher: turns a provider, a mode and a directory into a running window and its record.
+
+Owns the launch plan (session id, hook wiring, per-window hook settings file) and the tmux
+window spec; knows nothing of channels, state files or events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from unified_icc.config import GatewaySettings
+from unified_icc.hook import hook_command, write_hook_settings
+from unified_icc.ids import ChannelId, RecordId, new_record_id, new_session_id
+from unified_icc.providers import HookWiring, Mode, Provider
+from unified_icc.tmux import TmuxBackend, WindowSpec
+from unified_icc.window_store import WindowRecord
+
+__all__ = ["WindowLauncher"]
+
+
+class WindowLauncher:
+    def __init__(
+        self,
+        *,
+        backend: TmuxBackend,
+        settings: GatewaySettings,
+        hooks_dir: Path,
+        events_file: Path,
+    ) -> None:
+        self._backend = backend
+        self._settings = settings
+        self._hooks_dir = hooks_dir
+        self._events_file = events_file
+
+    async def launch(
+        self, provider: Provider, mode: Mode, cwd: Path, channel_id: ChannelId | None
+    ) -> WindowRecord:
+        """Start the agent as its window's own command and return the window's record.
+
+        Raises: TmuxError (nothing is left behind in tmux when the window cannot be set up).
+        """
+        session_id = new_session_id() if provider.assigns_session_id else None
+        record_id = new_record_id()
+        hooks = await self._wire_hooks(provider, record_id)
+        plan = provider.launch(mode, session_id=session_id, hooks=hooks)
+        created = await self._backend.create_window(
+            WindowSpec(
+                session=self._settings.tmux_session,
+                record_id=record_id,
+                name=f"{provider.name}:{cwd.name or '/'}"[:60],
+                cwd=cwd,
+                argv=plan.argv,
+                env=plan.env,
+                width=self._settings.window_width,
+                height=self._settings.window_height,
+            )
+        )
+        return WindowRecord(
+            record_id=record_id,
+            window_id=created.window_id,
+            provider=provider.name,
+            mode=mode.value,
+            cwd=str(cwd),
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            channel_id=channel_id,
+            session_id=plan.session_id,
+        )
+
+    def discard(self, record: WindowRecord) -> None:
+        """Remove what was written for the window (its hook settings file)."""
+        self._settings_path(record.record_id).unlink(missing_ok=True)
+
+    async def _wire_hooks(self, provider: Provider, record_id: RecordId) -> HookWiring | None:
+        if not provider.hook_events:
+            return None
+        # The gateway's own interpreter runs the hook, so it finds unified_icc wherever the
+        # agent's cwd or PATH points.
+        command = hook_command(
+            python=sys.executable, events_file=self._events_file, record_id=record_id
+        )
+        settings = None
+        if provider.hook_settings_file:
+            settings = await asyncio.to_thread(
+                write_hook_settings,
+                self._settings_path(record_id),
+                command=command,
+                events=provider.hook_events,
+            )
+        return HookWiring(command=command, settings_file=settings)
+
+    def _settings_path(self, record_id: RecordId) -> Path:
+        return self._hooks_dir / f"settings-{record_id}.json"
