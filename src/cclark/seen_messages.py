@@ -1,0 +1,81 @@
+"""SeenMessages: the message ids already handled, so a redelivered Feishu event runs once.
+
+Owns a bounded, time-limited set of ids persisted atomically (temp file, fsync, rename; mode
+0600) so that a restart does not run redelivered events again; knows nothing of Feishu.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["SeenMessages"]
+
+logger = logging.getLogger(__name__)
+
+
+class SeenMessages:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ttl: float = 24 * 3600,
+        capacity: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self._ttl = ttl
+        self._capacity = capacity
+        self._clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def load(self) -> None:
+        """Read the saved ids; an unreadable file is logged and ignored (then overwritten)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            entries = [(str(k), float(v)) for k, v in data.items()]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, AttributeError) as exc:
+            logger.warning("ignoring unreadable %s (%s)", self.path, exc)
+            return
+        self._seen = OrderedDict(sorted(entries, key=lambda item: item[1]))
+        self._expire()
+
+    def first_time(self, message_id: str) -> bool:
+        """Mark ``message_id`` seen; True only the first time (within the ttl)."""
+        self._expire()
+        if message_id in self._seen:
+            return False
+        self._seen[message_id] = self._clock()
+        while len(self._seen) > self._capacity:
+            self._seen.popitem(last=False)
+        self._save()
+        return True
+
+    def _expire(self) -> None:
+        horizon = self._clock() - self._ttl
+        while self._seen and next(iter(self._seen.values())) < horizon:
+            self._seen.popitem(last=False)
+
+    def _save(self) -> None:
+        tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(dict(self._seen), handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            # Losing the record costs at most one duplicate after a restart; keep serving.
+            logger.error("cannot save %s: %s", self.path, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
