@@ -7,6 +7,7 @@ logic and knows nothing of any chat platform.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -43,8 +44,11 @@ from unified_icc.window_input import WindowInput
 from unified_icc.window_launch import WindowLauncher
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
+    GatewayHealth,
     OrphanWindow,
+    ProviderHealth,
     Survey,
+    WindowHealth,
     WindowInfo,
     build_survey,
     find_orphans,
@@ -122,6 +126,7 @@ class UnifiedICC:
             backend=self._backend, monitor=self.monitor, settings=config.gateway
         )
         self._lifecycle = _Lifecycle.NEW
+        self._provider_versions: tuple[ProviderHealth, ...] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -142,6 +147,7 @@ class UnifiedICC:
             self._load(self._state_file.load())
             await self.monitor.catch_up()
             await self.monitor.reconcile(startup=True)
+            await self._ensure_session()
             self._save()
             await self.monitor.start()
         except BaseException:
@@ -345,6 +351,53 @@ class UnifiedICC:
         snapshot = self._state_file.load(repair=False)
         panes = await self._backend.list_panes(self.config.gateway.tmux_session)
         return build_survey(snapshot.windows, snapshot.bindings, panes, self.providers)
+
+    async def health(self) -> GatewayHealth:
+        """Is tmux holding our session, what do our windows do, which CLIs are installed.
+
+        Provider versions are asked once per gateway (their ``--version`` takes a moment).
+        Safe to cancel. Never raises for tmux trouble: that is what it reports.
+        """
+        self._require_started()
+        session = self.config.gateway.tmux_session
+        try:
+            tmux_ok, error = await self._backend.has_session(session), None
+        except TmuxError as exc:
+            tmux_ok, error = False, str(exc)
+        if not tmux_ok and error is None:
+            error = f"tmux session {session!r} is not running"
+        windows = tuple(
+            WindowHealth(
+                window_id=r.window_id,
+                provider=r.provider,
+                dead=r.dead,
+                status=self.monitor.screens.last(r.record_id)[0],
+            )
+            for r in self.window_store
+        )
+        return GatewayHealth(tmux_ok=tmux_ok, tmux_error=error, session=session,
+                             windows=windows, providers=await self._provider_health())  # fmt: skip
+
+    async def _provider_health(self) -> tuple[ProviderHealth, ...]:
+        if self._provider_versions is None:
+            self._provider_versions = await asyncio.to_thread(
+                lambda: tuple(
+                    ProviderHealth(name=p.name, installed=p.is_installed(), version=p.version())
+                    for p in self.providers.all()
+                )
+            )
+        return self._provider_versions
+
+    async def _ensure_session(self) -> None:
+        settings = self.config.gateway
+        created = await self._backend.ensure_session(
+            settings.tmux_session,
+            width=settings.window_width,
+            height=settings.window_height,
+            banner=f"cclark gateway: agent windows open next to this one ({settings.tmux_session})",
+        )
+        if created:
+            logger.info("created tmux session %s", settings.tmux_session)
 
     def windows(self) -> tuple[WindowInfo, ...]:
         """Every window this gateway knows, oldest first."""

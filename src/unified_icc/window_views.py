@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from unified_icc.events import AgentStatus
 from unified_icc.ids import ChannelId, SessionId, WindowId
 from unified_icc.providers import ProviderRegistry
 from unified_icc.tmux import PaneInfo
 from unified_icc.window_store import WindowRecord, WindowStore
 
 __all__ = [
+    "GatewayHealth",
     "OrphanWindow",
+    "ProviderHealth",
     "Survey",
     "SurveyRow",
+    "WindowHealth",
     "WindowInfo",
     "build_survey",
     "find_orphans",
@@ -121,3 +125,29 @@ def build_survey(
     known = WindowStore(records)
     return Survey(windows=tuple(rows), orphans=find_orphans(panes, known, providers),
                   tmux_panes=len(panes))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowHealth:
+    window_id: WindowId
+    provider: str
+    status: AgentStatus | None
+    dead: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderHealth:
+    name: str
+    installed: bool
+    version: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayHealth:
+    """What a health endpoint shows of the gateway; holds no secrets."""
+
+    tmux_ok: bool
+    tmux_error: str | None
+    session: str
+    windows: tuple[WindowHealth, ...]
+    providers: tuple[ProviderHealth, ...]

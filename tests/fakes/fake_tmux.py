@@ -49,5 +49,13 @@ class FakeTmux:
     async def probe(self, target: WindowId) -> PaneProbe:
         return PaneProbe(record_id="", dead=False, dead_status=None)
 
+    async def has_session(self, session: str) -> bool:
+        self.calls["has_session"] += 1
+        return True
+
+    async def ensure_session(self, session: str, *, width: int, height: int, banner: str) -> bool:
+        self.calls["ensure_session"] += 1
+        return False
+
     async def kill_server(self) -> None:
         self.calls["kill_server"] += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -94,6 +95,27 @@ class Provider:
     def is_installed(self) -> bool:
         """Whether the command's executable can be found."""
         return shutil.which(self.command[0]) is not None
+
+    def version(self, *, timeout: float = 15.0) -> str | None:
+        """The first line ``<command> --version`` prints, or None when it cannot be run.
+
+        Blocking: run it in a thread.
+        """
+        if not self.is_installed():
+            return None
+        try:
+            done = subprocess.run(
+                [*self.command, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lines = (done.stdout or done.stderr).strip().splitlines()
+        return lines[0][:80] if done.returncode == 0 and lines else None
 
     def check_mode(self, mode: Mode) -> None:
         if mode not in self.modes:

@@ -100,5 +100,12 @@ class TmuxBackend(Protocol):
     async def probe(self, target: WindowId) -> PaneProbe:
         """The window's record id option ('' when unset) and whether its pane is dead."""
 
+    async def has_session(self, session: str) -> bool:
+        """Whether the tmux server answers and holds ``session``."""
+
+    async def ensure_session(self, session: str, *, width: int, height: int, banner: str) -> bool:
+        """Create ``session`` (with a quiet home window showing ``banner``) if it is missing;
+        returns whether it was created."""
+
     async def kill_server(self) -> None:
         """Stop the tmux server (tests and tear-down only)."""

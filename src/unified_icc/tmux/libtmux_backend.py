@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import secrets
+import shlex
 import signal
 import tempfile
 from collections.abc import Sequence
@@ -155,7 +156,7 @@ class LibtmuxBackend:
     async def _spawn_placeholder(self, spec: WindowSpec) -> CreatedWindow:
         fmt = "#{window_id} #{pane_id}"
         common = ["-d", "-P", "-F", fmt, "-n", spec.name, "-c", str(spec.cwd)]
-        if await self._has_session(spec.session):
+        if await self.has_session(spec.session):
             lines = await self._run("new-window", *common, "-t", f"={spec.session}:",
                                     "--", *_PLACEHOLDER)  # fmt: skip
         else:
@@ -168,7 +169,17 @@ class LibtmuxBackend:
         window_id, pane_id = lines[0].split(" ", 1)
         return CreatedWindow(window_id=parse_window_id(window_id), pane_id=parse_pane_id(pane_id))
 
-    async def _has_session(self, session: str) -> bool:
+    async def ensure_session(self, session: str, *, width: int, height: int, banner: str) -> bool:
+        # tmux keeps a session only while it has a window: a quiet home window holds it, so
+        # the session (and `tmux attach -t <session>`) exists before the first agent does.
+        if await self.has_session(session):
+            return False
+        command = f"printf '%s\\n' {shlex.quote(banner)}; exec tail -f /dev/null"
+        await self._run("new-session", "-d", "-s", session, "-n", "home",
+                        "-x", str(width), "-y", str(height), "--", "sh", "-c", command)  # fmt: skip
+        return True
+
+    async def has_session(self, session: str) -> bool:
         try:
             await self._run("has-session", "-t", f"={session}")
         except (TmuxUnavailableError, WindowNotFoundError):

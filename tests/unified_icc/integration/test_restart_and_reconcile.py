@@ -155,9 +155,10 @@ async def test_reused_tmux_window_id_is_not_mistaken_for_ours(world: World) -> N
     async with UnifiedICC(world.config()) as first:
         ours = await first.create_window(world.workspace, "shell", channel_id=CHAT_A)
     await world.kill_server()
-    stranger = world.tmux("new-session", "-d", "-s", "uicc-test", "-P", "-F", "#{window_id}",
+    world.tmux("new-session", "-d", "-s", "uicc-test", "--", "sleep", "600")
+    stranger = world.tmux("new-window", "-d", "-t", "=uicc-test:", "-P", "-F", "#{window_id}",
                           "--", "sleep", "600").stdout.strip()  # fmt: skip
-    assert stranger == ours.window_id  # tmux re-used the id
+    assert stranger == ours.window_id  # tmux re-used the id (the first went to the home window)
 
     events: list[WindowEvent] = []
     second = UnifiedICC(world.config())

@@ -37,10 +37,24 @@ CHAT_B = ChannelId("feishu:default:oc_b")
 
 
 def _panes(world: World) -> dict[str, dict[str, str]]:
+    """The session's windows other than the gateway's quiet home window."""
     fmt = "#{window_id}|#{@unified_icc_id}|#{pane_dead}|#{remain-on-exit}|#{pane_start_command}"
     out = world.tmux("list-panes", "-s", "-t", "=uicc-test", "-F", fmt, check=False).stdout
     rows = [line.split("|", 4) for line in out.splitlines() if line]
-    return {r[0]: {"record": r[1], "dead": r[2], "remain": r[3], "start": r[4]} for r in rows}
+    panes = {r[0]: {"record": r[1], "dead": r[2], "remain": r[3], "start": r[4]} for r in rows}
+    return {w: p for w, p in panes.items() if "cclark gateway:" not in p["start"]}
+
+
+async def test_start_opens_the_session_with_a_quiet_home_window(
+    gateway: UnifiedICC, world: World
+) -> None:
+    names = world.tmux("list-windows", "-t", "=uicc-test", "-F", "#{window_name}").stdout
+
+    assert names.split() == ["home"]
+    assert await gateway.list_orphaned_agent_windows() == ()
+    health = await gateway.health()
+    assert (health.tmux_ok, health.windows) == (True, ())
+    assert {p.name: p.installed for p in health.providers}["shell"] is True
 
 
 async def test_agent_is_the_windows_own_command_with_remain_on_exit_and_record_id(
