@@ -1,14 +1,26 @@
 """The bot's exception tree.
 
 Owns every exception cclark raises on purpose; gateway errors stay UnifiedICCError.
+lark-oapi failures never leave ``feishu_client``: they arrive here as FeishuApiError.
 
     CclarkError
-    └── CclarkConfigError(ValueError)   the feishu/health sections cannot be used
+    ├── CclarkConfigError(ValueError)   the feishu/health sections cannot be used
+    ├── FeishuApiError                  a Feishu REST call failed: code, msg, log_id, http_status
+    │   ├── FeishuRateLimited           still throttled after our retries: + retry_after
+    │   └── FeishuAuthError             token could not be fetched or was rejected
+    └── TopicRootUnknownError(LookupError)  no root message known to reply under in a topic
 """
 
 from __future__ import annotations
 
-__all__ = ["CclarkConfigError", "CclarkError"]
+__all__ = [
+    "CclarkConfigError",
+    "CclarkError",
+    "FeishuApiError",
+    "FeishuAuthError",
+    "FeishuRateLimited",
+    "TopicRootUnknownError",
+]
 
 
 class CclarkError(Exception):
@@ -17,3 +29,74 @@ class CclarkError(Exception):
 
 class CclarkConfigError(CclarkError, ValueError):
     """The bot's configuration cannot be used."""
+
+
+class FeishuApiError(CclarkError):
+    """A Feishu Open Platform call failed, after any retries.
+
+    Attributes:
+        code: Feishu's error code from the response body; None when no body could be read
+            (network error, timeout, a non-JSON page from a proxy).
+        msg: Feishu's message, or a description of the transport failure.
+        log_id: the request's log id (``X-Tt-Logid``) for Feishu support, when known.
+        http_status: the HTTP status, when a response arrived.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: int | None,
+        msg: str,
+        log_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.log_id = log_id
+        self.http_status = http_status
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"http {self.http_status}" if self.http_status is not None else "no response"
+        code = "no code" if self.code is None else f"code {self.code}"
+        return f"Feishu API error ({code}, {where}, log_id {self.log_id or '-'}): {self.msg}"
+
+
+class FeishuRateLimited(FeishuApiError):
+    """Feishu kept throttling (429/99991400, 230020, 11232) beyond our retry budget.
+
+    Attributes:
+        retry_after: seconds to wait before trying again (from ``x-ogw-ratelimit-reset`` when
+            Feishu sent it, otherwise our next back-off delay).
+    """
+
+    def __init__(
+        self,
+        *,
+        code: int | None,
+        msg: str,
+        retry_after: float,
+        log_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(code=code, msg=msg, log_id=log_id, http_status=http_status)
+
+
+class FeishuAuthError(FeishuApiError):
+    """The tenant access token could not be fetched, or was rejected even after a refetch."""
+
+
+class TopicRootUnknownError(CclarkError, LookupError):
+    """A topic channel was addressed before any root message of that topic was seen.
+
+    Attributes:
+        channel_id: the topic channel.
+    """
+
+    def __init__(self, channel_id: str) -> None:
+        self.channel_id = channel_id
+        super().__init__(
+            f"no root message known for topic channel {channel_id}: replies in a topic go "
+            "under its root message, which the adapter learns from inbound messages"
+        )

@@ -1,0 +1,225 @@
+"""Inbound Feishu events as typed values, and Feishu channel ids.
+
+Owns reading ``im.message.receive_v1`` (SDK object or raw schema-2.0 dict) into a frozen
+FeishuMessageEvent, and building/parsing ``feishu:<app>:<chat_id>[:<thread_id>]`` channel ids;
+pure: no I/O, no SDK import, knows nothing of handlers, windows or the REST client.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from unified_icc import ChannelId, parse_channel_id
+
+__all__ = [
+    "ChatType",
+    "FeishuChannel",
+    "FeishuMessageEvent",
+    "channel_id_for",
+    "parse_feishu_channel",
+    "parse_message_event",
+    "tidy_text",
+]
+
+CHANNEL_PREFIX = "feishu"
+MESSAGE_RECEIVE = "im.message.receive_v1"
+_APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_ID_PART = re.compile(r"[^\s:]+")
+_MENTION = re.compile(r"@_user_\d+[ \t]*")
+
+
+class ChatType(StrEnum):
+    P2P = "p2p"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeishuChannel:
+    """The parts of a Feishu channel id."""
+
+    app: str
+    chat_id: str
+    thread_id: str | None = None
+
+    @property
+    def channel_id(self) -> ChannelId:
+        return channel_id_for(self.app, self.chat_id, self.thread_id)
+
+    @property
+    def is_topic(self) -> bool:
+        return self.thread_id is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeishuMessageEvent:
+    """One message a user sent to the bot.
+
+    ``text`` is the text with @mention placeholders removed and whitespace tidied; it is None
+    for any message type other than ``text`` (the caller answers those politely).
+    ``create_time_ms`` is the message's creation time in milliseconds since the epoch.
+    """
+
+    app_name: str
+    chat_id: str
+    chat_type: ChatType
+    thread_id: str | None
+    root_id: str | None
+    message_id: str
+    sender_open_id: str | None
+    sender_type: str
+    message_type: str
+    text: str | None
+    event_id: str | None
+    create_time_ms: int
+
+    @property
+    def channel_id(self) -> ChannelId:
+        return channel_id_for(self.app_name, self.chat_id, self.thread_id)
+
+    @property
+    def topic_root_id(self) -> str | None:
+        """The topic's root message to reply under, or None outside a topic.
+
+        A topic's first message is its own root (Feishu leaves ``root_id`` empty on it).
+        """
+        if self.thread_id is None:
+            return None
+        return self.root_id or self.message_id
+
+
+def channel_id_for(app: str, chat_id: str, thread_id: str | None = None) -> ChannelId:
+    """Build ``feishu:<app>:<chat_id>`` or ``feishu:<app>:<chat_id>:<thread_id>``.
+
+    Raises: ValueError if a part is empty or contains ``:`` or whitespace.
+    """
+    _check_part("app name", app, _APP_NAME)
+    _check_part("chat id", chat_id, _ID_PART)
+    parts = [CHANNEL_PREFIX, app, chat_id]
+    if thread_id is not None:
+        _check_part("thread id", thread_id, _ID_PART)
+        parts.append(thread_id)
+    return parse_channel_id(":".join(parts))
+
+
+def parse_feishu_channel(channel_id: str) -> FeishuChannel:
+    """Split a Feishu channel id into app, chat id and optional thread id.
+
+    Raises: ValueError naming the expected form for anything that is not a Feishu channel id.
+    """
+    parts = channel_id.split(":")
+    if parts[0] != CHANNEL_PREFIX or len(parts) not in (3, 4):
+        raise ValueError(
+            f"not a Feishu channel id: {channel_id!r} "
+            "(expected feishu:<app>:<chat_id> or feishu:<app>:<chat_id>:<thread_id>)"
+        )
+    thread_id = parts[3] if len(parts) == 4 else None
+    try:
+        channel_id_for(parts[1], parts[2], thread_id)
+    except ValueError as exc:
+        raise ValueError(f"not a Feishu channel id: {channel_id!r} ({exc})") from None
+    return FeishuChannel(app=parts[1], chat_id=parts[2], thread_id=thread_id)
+
+
+def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | None:
+    """Read an ``im.message.receive_v1`` event into a FeishuMessageEvent.
+
+    Args:
+        app_name: the configured name of the app that received the event.
+        data: the SDK's ``P2ImMessageReceiveV1`` or the raw schema-2.0 event dict.
+
+    Returns:
+        The event, or None when data is another event type or lacks the message's chat id,
+        message id, chat type, sender type or creation time, or a text message's content
+        is unreadable.
+    """
+    envelope = data if isinstance(data, Mapping) else _sdk_object_to_dict(data)
+    header = _mapping(envelope.get("header"))
+    if header.get("event_type", MESSAGE_RECEIVE) != MESSAGE_RECEIVE:
+        return None
+    event = _mapping(envelope.get("event"))
+    message = _mapping(event.get("message"))
+    sender = _mapping(event.get("sender"))
+    chat_id, message_id = _text(message, "chat_id"), _text(message, "message_id")
+    message_type, sender_type = _text(message, "message_type"), _text(sender, "sender_type")
+    create_time = _millis(message.get("create_time")) or _millis(header.get("create_time"))
+    try:
+        chat_type = ChatType(_text(message, "chat_type") or "")
+    except ValueError:
+        return None
+    if not (chat_id and message_id and message_type and sender_type and create_time):
+        return None
+    text: str | None = None
+    if message_type == "text":
+        text = _text_content(message.get("content"))
+        if text is None:
+            return None
+    return FeishuMessageEvent(
+        app_name=app_name,
+        chat_id=chat_id,
+        chat_type=chat_type,
+        thread_id=_text(message, "thread_id"),
+        root_id=_text(message, "root_id"),
+        message_id=message_id,
+        sender_open_id=_text(_mapping(sender.get("sender_id")), "open_id"),
+        sender_type=sender_type,
+        message_type=message_type,
+        text=text,
+        event_id=_text(header, "event_id"),
+        create_time_ms=create_time,
+    )
+
+
+def tidy_text(text: str) -> str:
+    """Remove ``@_user_N`` placeholders, trailing spaces on each line and outer blank space."""
+    without = _MENTION.sub("", text)
+    return "\n".join(line.rstrip() for line in without.splitlines()).strip()
+
+
+def _check_part(what: str, value: str, pattern: re.Pattern[str]) -> None:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"bad {what} {value!r} in a Feishu channel id (empty, ':' or space)")
+
+
+def _sdk_object_to_dict(data: object) -> Mapping[str, Any]:
+    # The SDK's event models are plain objects whose attributes mirror the wire JSON; this is
+    # what lark_oapi.JSON.marshal does, without importing the SDK into a pure module.
+    try:
+        loaded = json.loads(json.dumps(data, default=vars))
+    except TypeError as exc:
+        raise TypeError(
+            f"expected a P2ImMessageReceiveV1 or an event dict, got {type(data).__name__}"
+        ) from exc
+    return _mapping(loaded)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(source: Mapping[str, Any], key: str) -> str | None:
+    value = source.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _millis(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _text_content(content: object) -> str | None:
+    if not isinstance(content, str):
+        return None
+    try:
+        body = json.loads(content)
+    except json.JSONDecodeError:
+        return None
+    text = body.get("text") if isinstance(body, dict) else None
+    return tidy_text(text) if isinstance(text, str) else None

@@ -1,0 +1,400 @@
+"""FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload).
+
+Owns every lark-oapi REST call (run in worker threads), turning their failures into
+FeishuApiError, retry with back-off, per-chat send pacing, per-card patch coalescing and the
+tenant-token eviction; knows nothing of channel ids, windows, card layout or text splitting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import uuid4
+
+import lark_oapi as lark
+from lark_oapi.api.im import v1 as im
+from lark_oapi.core.exception import NoAuthorizationException, ObtainAccessTokenException
+from lark_oapi.core.token import TokenManager
+
+from cclark.config import FeishuApp
+from cclark.errors import FeishuApiError, FeishuAuthError, FeishuRateLimited
+
+__all__ = ["Clock", "FeishuClient", "FeishuClientSettings", "SystemClock"]
+
+logger = logging.getLogger(__name__)
+
+Json = Mapping[str, Any]
+_SdkCall = Callable[[], Any]  # builds a fresh request (the SDK mutates it) and runs it
+
+RATE_LIMIT_CODES = frozenset({99991400, 230020, 11232})
+TOKEN_INVALID = 99991663
+AUTH_CODES = frozenset({99991661, 99991663, 99991664, 99991668})
+_TOKEN_CACHE_KEY = "self_tenant_token:{app_id}"  # lark_oapi.core.token.manager, v1.7.5
+
+
+class Clock(Protocol):
+    """Where the client reads time and waits; tests pass a fake one."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock: time.monotonic and asyncio.sleep."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeishuClientSettings:
+    """Timeouts, retry budget and pacing of FeishuClient (seconds unless noted)."""
+
+    request_timeout: float = 15.0  # one HTTP request, token fetch included (requests timeout)
+    max_attempts: int = 5  # per call, the token refresh after 99991663 not counted
+    retry_budget: float = 30.0  # no retry sleep may end later than this after the first try
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    jitter: float = 0.25  # each delay is stretched by a random 0..jitter fraction
+    chat_sends_per_period: int = 5  # Feishu: 5 QPS per user and per group
+    chat_send_period: float = 1.0
+    card_patch_interval: float = 1.0  # start-to-start gap between PATCHes of one card
+    close_timeout: float = 5.0  # close() waits this long for queued card patches
+
+    def __post_init__(self) -> None:
+        counts_ok = min(self.max_attempts, self.chat_sends_per_period) >= 1
+        spans_ok = min(self.request_timeout, self.retry_budget, self.chat_send_period) > 0
+        gaps = (self.backoff_initial, self.backoff_max, self.jitter, self.card_patch_interval)
+        if not (counts_ok and spans_ok and min(gaps) >= 0):
+            raise ValueError(f"unusable Feishu client settings: {self}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Outcome:  # one HTTP attempt, read in the worker thread; success is code 0
+    code: int | None
+    msg: str
+    log_id: str | None = None
+    http_status: int | None = None
+    retry_after: float | None = None  # x-ogw-ratelimit-reset
+    data: Mapping[str, Any] = field(default_factory=dict)
+    auth_failed: bool = False
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.http_status == 429 or self.code in RATE_LIMIT_CODES
+
+    @property
+    def transient(self) -> bool:
+        return self.code is None or (self.http_status is not None and self.http_status >= 500)
+
+    def error(self, next_delay: float | None) -> FeishuApiError:
+        code, msg, log_id, status = self.code, self.msg, self.log_id, self.http_status
+        if self.rate_limited:
+            wait = self.retry_after if self.retry_after is not None else next_delay or 1.0
+            return FeishuRateLimited(
+                code=code, msg=msg, retry_after=wait, log_id=log_id, http_status=status
+            )
+        kind = FeishuAuthError if self.auth_failed or code in AUTH_CODES else FeishuApiError
+        return kind(code=code, msg=msg, log_id=log_id, http_status=status)
+
+
+@dataclass(slots=True)
+class _Patch:
+    content: str  # card JSON; replaced while queued, so the newest card wins
+    done: asyncio.Future[None]
+
+
+class _ChatPacer:
+    """At most ``rate`` request starts per ``period`` per chat, reserved in call order."""
+
+    def __init__(self, clock: Clock, rate: int, period: float) -> None:
+        self._clock, self._rate, self._period = clock, rate, period
+        self._starts: dict[str, deque[float]] = {}
+
+    async def wait(self, key: str) -> None:
+        now = self._clock.monotonic()
+        starts = self._starts.get(key)
+        if starts is None:
+            if len(self._starts) >= 1024:  # bounded: forget chats idle for a whole period
+                self._starts = {k: s for k, s in self._starts.items() if s[-1] + self._period > now}
+            starts = self._starts[key] = deque(maxlen=self._rate)
+        start = now if len(starts) < self._rate else max(now, starts[0] + self._period)
+        starts.append(start)
+        if start > now:
+            await self._clock.sleep(start - now)
+
+
+class FeishuClient:
+    """Async wrapper over ``lark.Client`` for the bot's IM calls; failures are FeishuApiError.
+
+    SDK calls run in worker threads: its async variants fetch the token with blocking requests.
+    """
+
+    def __init__(
+        self,
+        app: FeishuApp,
+        *,
+        settings: FeishuClientSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._settings = settings or FeishuClientSettings()
+        self._clock: Clock = clock or SystemClock()
+        self._app_id = app.app_id
+        builder = lark.Client.builder().app_id(app.app_id)
+        builder = builder.app_secret(app.app_secret.get_secret_value())
+        builder = builder.domain(app.domain.rstrip("/")).timeout(self._settings.request_timeout)
+        self._lark: Any = builder.build()
+        s = self._settings
+        self._pacer = _ChatPacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
+        self._queued: dict[str, _Patch | None] = {}  # card message id -> patch waiting its turn
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def send_text(self, chat_id: str, text: str, *, uuid: str | None = None) -> str:
+        """Send a text message to a chat; see send_message. Returns the message id."""
+        return await self.send_message(chat_id, "text", {"text": text}, uuid=uuid)
+
+    async def send_card(self, chat_id: str, card: Json, *, uuid: str | None = None) -> str:
+        """Send an interactive card to a chat; see send_message. Returns the message id."""
+        return await self.send_message(chat_id, "interactive", card, uuid=uuid)
+
+    async def send_message(
+        self, chat_id: str, msg_type: str, content: Json, *, uuid: str | None = None
+    ) -> str:
+        """Create a message in a chat (``POST /im/v1/messages?receive_id_type=chat_id``).
+
+        Paced with every other send and reply to the same chat. Every attempt carries the same
+        idempotency uuid (a fresh one unless given), so a retry cannot post twice. Each attempt
+        is bounded by request_timeout; retries by max_attempts and retry_budget. Cancelling
+        abandons the wait, but an attempt already in its thread may still post (once).
+
+        Raises:
+            FeishuRateLimited: still throttled when the retries ran out.
+            FeishuAuthError: the token could not be fetched, or was rejected twice.
+            FeishuApiError: any other failure, with Feishu's code, msg and log_id.
+        """
+        body, key = json.dumps(content, ensure_ascii=False), uuid or uuid4().hex
+
+        def call() -> Any:
+            req = im.CreateMessageRequestBody.builder().receive_id(chat_id).msg_type(msg_type)
+            req = req.content(body).uuid(key).build()
+            req = im.CreateMessageRequest.builder().receive_id_type("chat_id").request_body(req)
+            return self._lark.im.v1.message.create(req.build())
+
+        return _required(await self._call("send", call, pace_key=chat_id), "message_id")
+
+    async def reply(
+        self,
+        message_id: str,
+        msg_type: str,
+        content: Json,
+        *,
+        in_thread: bool,
+        chat_id: str | None = None,
+        uuid: str | None = None,
+    ) -> str:
+        """Reply to a message (``POST /im/v1/messages/:id/reply``), in its topic if in_thread.
+
+        Paced per chat_id when given (the chat the message is in), else per replied message.
+        Idempotency, timeouts, cancellation and Raises: as send_message. Returns the new
+        message id.
+        """
+        body, key = json.dumps(content, ensure_ascii=False), uuid or uuid4().hex
+
+        def call() -> Any:
+            req = im.ReplyMessageRequestBody.builder().content(body).msg_type(msg_type)
+            req = req.reply_in_thread(in_thread).uuid(key).build()
+            req = im.ReplyMessageRequest.builder().message_id(message_id).request_body(req)
+            return self._lark.im.v1.message.reply(req.build())
+
+        data = await self._call("reply", call, pace_key=chat_id or message_id)
+        return _required(data, "message_id")
+
+    async def patch_card(self, message_id: str, card: Json) -> None:
+        """Replace the content of a card the bot sent (``PATCH /im/v1/messages/:id``).
+
+        Serialised per card: at most one PATCH in flight and at most one started per
+        card_patch_interval. A patch that arrives while another waits replaces it (latest
+        wins); the superseded caller returns when the card that replaced its own is applied,
+        or raises that patch's error. Retries and timeouts as send_message. Cancel-safe:
+        cancelling a caller never cancels the queued update.
+
+        Raises: as send_message; FeishuApiError if the client is closed before it was sent.
+        """
+        if self._closed:
+            raise FeishuApiError(code=None, msg="the Feishu client is closed")
+        content = json.dumps(card, ensure_ascii=False)
+        patch = self._queued.get(message_id)
+        if patch is not None:  # one is already waiting its turn: the newest card replaces it
+            patch.content = content
+        else:
+            patch = _Patch(content=content, done=asyncio.get_running_loop().create_future())
+            if message_id in self._queued:  # a PATCH of this card is in flight or just done
+                self._queued[message_id] = patch
+            else:
+                self._queued[message_id] = None
+                task = asyncio.create_task(self._run_card(message_id, patch), name="feishu-patch")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        await asyncio.shield(patch.done)
+
+    async def upload_image(self, png: bytes) -> str:
+        """Upload an image for messages (``POST /im/v1/images``) and return its image_key.
+
+        Not paced per chat (it posts nothing). Retries, timeouts and Raises: as send_message;
+        a retried upload may leave an unused image behind, which is harmless.
+        """
+
+        def call() -> Any:  # a fresh stream per attempt: the SDK's multipart encoder drains it
+            req = im.CreateImageRequestBody.builder().image_type("message").image(io.BytesIO(png))
+            req = im.CreateImageRequest.builder().request_body(req.build())
+            return self._lark.im.v1.image.create(req.build())
+
+        return _required(await self._call("upload image", call), "image_key")
+
+    async def close(self) -> None:
+        """Let queued card patches finish (up to close_timeout), then cancel them. Idempotent."""
+        self._closed = True
+        tasks, timeout = set(self._tasks), self._settings.close_timeout
+        late = (await asyncio.wait(tasks, timeout=timeout))[1] if tasks else set()
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    async def _run_card(self, message_id: str, first: _Patch) -> None:
+        patch: _Patch | None = first
+        try:
+            while patch is not None:
+                next_start = self._clock.monotonic() + self._settings.card_patch_interval
+                await self._patch_once(message_id, patch)
+                # Stay alive until the interval is over, so a patch arriving meanwhile waits.
+                delay = next_start - self._clock.monotonic()
+                if delay > 0:
+                    await self._clock.sleep(delay)
+                patch, self._queued[message_id] = self._queued[message_id], None
+        finally:
+            left = self._queued.pop(message_id, None)
+            closed = FeishuApiError(code=None, msg="the Feishu client closed before this update")
+            for pending in (patch, left):
+                if pending is not None and not pending.done.done():
+                    pending.done.set_exception(closed)
+
+    async def _patch_once(self, message_id: str, patch: _Patch) -> None:
+        def call() -> Any:
+            req = im.PatchMessageRequestBody.builder().content(patch.content).build()
+            req = im.PatchMessageRequest.builder().message_id(message_id).request_body(req)
+            return self._lark.im.v1.message.patch(req.build())
+
+        try:
+            await self._call("patch card", call)
+        except Exception as exc:  # noqa: BLE001 - hand any failure to the waiting callers
+            logger.warning("Feishu card %s not updated: %s", message_id, exc)
+            patch.done.set_exception(exc)
+        else:
+            patch.done.set_result(None)
+
+    async def _call(self, op: str, call: _SdkCall, *, pace_key: str | None = None) -> Json:
+        """Run one SDK call with pacing, the token refresh and retries; return ``data``."""
+        started = self._clock.monotonic()
+        attempt, refreshed = 0, False
+        while True:
+            if pace_key is not None:
+                await self._pacer.wait(pace_key)
+            outcome = await asyncio.to_thread(_execute, call)
+            if outcome.code == 0:
+                return outcome.data
+            if outcome.code == TOKEN_INVALID and not refreshed:
+                refreshed = True
+                self._evict_tenant_token()
+                continue
+            attempt += 1
+            delay = self._retry_delay(outcome, attempt)
+            late = self._clock.monotonic() - started + (delay or 0) > self._settings.retry_budget
+            if delay is None or late or attempt >= self._settings.max_attempts:
+                raise outcome.error(delay)
+            args = (op, outcome.code, outcome.http_status, outcome.log_id, attempt, delay)
+            logger.warning("Feishu %s: code %s, http %s, log_id %s; retry %d in %.2fs", *args)
+            await self._clock.sleep(delay)
+
+    def _retry_delay(self, outcome: _Outcome, attempt: int) -> float | None:
+        auth = outcome.auth_failed or outcome.code in AUTH_CODES
+        if auth or not (outcome.rate_limited or outcome.transient):
+            return None
+        settings = self._settings
+        backoff = min(settings.backoff_max, settings.backoff_initial * 2.0 ** (attempt - 1))
+        wait = max(backoff, outcome.retry_after or 0.0)
+        return wait * (1 + settings.jitter * random.random())
+
+    def _evict_tenant_token(self) -> None:
+        # lark-oapi keeps the tenant token in TokenManager.cache (process-global) until its own
+        # expiry estimate, even after Feishu answers 99991663, and has no invalidate call. Via
+        # the cache's public ICache.set we overwrite only our app's entry with an empty, expired
+        # value, which the SDK treats as missing and refetches (builder.cache() would swap the
+        # global cache of every client). The key is the SDK's (pinned <1.8); a test proves it.
+        logger.warning("Feishu rejected the tenant token of app %s; fetching anew", self._app_id)
+        TokenManager.cache.set(_TOKEN_CACHE_KEY.format(app_id=self._app_id), "", 0)
+
+
+def _execute(call: _SdkCall) -> _Outcome:
+    """Run one SDK call (in a worker thread) and read its response; never raises for I/O."""
+    try:
+        response = call()
+    except ObtainAccessTokenException as exc:
+        code = exc.code if isinstance(exc.code, int) else None
+        return _Outcome(code=code, msg=f"tenant token fetch failed: {exc.msg}", auth_failed=True)
+    except NoAuthorizationException as exc:
+        return _Outcome(code=None, msg=f"no credentials: {exc.msg}", auth_failed=True)
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # requests' errors are OSErrors; a non-JSON body (an HTML 502) fails in SDK unmarshal.
+        return _Outcome(code=None, msg=f"transport error: {type(exc).__name__}: {exc}")
+    raw = response.raw
+    status = raw.status_code if isinstance(raw.status_code, int) else None
+    headers = {str(k).lower(): str(v) for k, v in dict(raw.headers or {}).items()}
+    return _read_body(status, headers, raw.content or b"")
+
+
+def _read_body(status: int | None, headers: Mapping[str, str], content: bytes) -> _Outcome:
+    try:
+        body = _dict(json.loads(content)) if content else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = {}
+    code, data = body.get("code"), _dict(body.get("data"))
+    log_id = headers.get("x-tt-logid") or _dict(body.get("error")).get("log_id")
+    return _Outcome(
+        code=code if isinstance(code, int) else None,
+        msg=str(body.get("msg") or f"unexpected response (http {status})"),
+        log_id=log_id if isinstance(log_id, str) and log_id else None,
+        http_status=status,
+        retry_after=_seconds(headers.get("x-ogw-ratelimit-reset", "")),
+        data=data,
+    )
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _required(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise FeishuApiError(code=0, msg=f"Feishu answered success without {key}")
+    return value

@@ -1,0 +1,405 @@
+"""FeishuClient and FeishuAdapter against a local fake, through the real lark-oapi lark.Client.
+
+Time is a fake clock: back-off and pacing waits are recorded, never slept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+from tests.cclark.feishu_fake import FeishuFake, Scripted
+
+from cclark.adapter import AdapterSettings, FeishuAdapter
+from cclark.config import FeishuApp
+from cclark.errors import (
+    FeishuApiError,
+    FeishuAuthError,
+    FeishuRateLimited,
+    TopicRootUnknownError,
+)
+from cclark.event_parsers import channel_id_for, parse_message_event
+from cclark.feishu_client import FeishuClient, FeishuClientSettings
+
+CHAT = "oc_chat_a"
+RATE_LIMITED = Scripted(
+    status=429,
+    code=99991400,
+    msg="request trigger frequency limit",
+    headers={"x-ogw-ratelimit-limit": "50", "x-ogw-ratelimit-reset": "2"},
+)
+CHAT_THROTTLED = Scripted(code=230020, msg="This operation triggers the frequency limit.")
+TENANT_THROTTLED = Scripted(code=11232, msg="create message service trigger rate limit")
+SERVER_ERROR = Scripted(status=500, code=1, msg="internal error")
+PROXY_PAGE = Scripted(status=502, text="<html><body>502 Bad Gateway</body></html>")
+
+
+class FakeClock:
+    """Monotonic time that only moves when someone sleeps; every sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FeishuFake]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    server = FeishuFake()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(fake: FeishuFake) -> FeishuApp:
+    # A fresh app id per test: the SDK caches tokens process-wide, keyed by app id.
+    return FeishuApp(
+        name="main",
+        app_id=f"cli_{secrets.token_hex(8)}",
+        app_secret=SecretStr("s3cr3t"),
+        domain=fake.domain,
+    )
+
+
+@pytest.fixture
+async def client(app: FeishuApp, clock: FakeClock) -> AsyncIterator[FeishuClient]:
+    feishu = FeishuClient(app, clock=clock)
+    yield feishu
+    await feishu.close()
+
+
+def _uuids(fake: FeishuFake, route: str = "create") -> set[str]:
+    return {seen.body["uuid"] for seen in fake.seen(route)}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RATE_LIMITED, CHAT_THROTTLED, TENANT_THROTTLED, SERVER_ERROR, PROXY_PAGE],
+    ids=["429-99991400", "230020", "11232", "500", "502-html"],
+)
+async def test_send_text_retries_a_transient_failure_and_posts_once(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock, failure: Scripted
+) -> None:
+    fake.script("create", failure)
+
+    message_id = await client.send_text(CHAT, "hello")
+
+    assert len(fake.seen("create")) == 2
+    assert len(_uuids(fake)) == 1
+    assert [m["message_id"] for m in fake.messages] == [message_id]
+    assert len(clock.sleeps) == 1
+
+
+async def test_send_retries_through_a_run_of_failures_with_one_uuid(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    fake.script("create", RATE_LIMITED, CHAT_THROTTLED, SERVER_ERROR, PROXY_PAGE)
+
+    await client.send_card(CHAT, {"schema": "2.0", "body": {"elements": []}})
+
+    assert len(fake.seen("create")) == 5
+    assert len(_uuids(fake)) == 1
+    assert len(fake.messages) == 1
+    assert json.loads(fake.messages[0]["body"]["content"])["schema"] == "2.0"
+    assert len(clock.sleeps) == 4
+    assert clock.sleeps[2] > clock.sleeps[1]  # exponential
+
+
+async def test_rate_limit_wait_honours_the_ogw_reset_header(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    reset = Scripted(status=429, code=99991400, headers={"x-ogw-ratelimit-reset": "7"})
+    fake.script("create", reset)
+
+    await client.send_text(CHAT, "hello")
+
+    assert 7.0 <= clock.sleeps[0] <= 7.0 * 1.25
+
+
+async def test_throttling_beyond_the_attempts_raises_rate_limited(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    fake.script("create", *[RATE_LIMITED] * 5)
+
+    with pytest.raises(FeishuRateLimited) as caught:
+        await client.send_text(CHAT, "hello")
+
+    assert (caught.value.code, caught.value.http_status) == (99991400, 429)
+    assert caught.value.retry_after == 2.0
+    assert len(fake.seen("create")) == 5
+    assert fake.messages == []
+
+
+async def test_invalid_token_is_evicted_and_refetched_once(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    await client.send_text(CHAT, "first")
+    fake.revoke_tokens()
+
+    await client.send_text(CHAT, "second")
+
+    creates = fake.seen("create")
+    assert [c.token for c in creates] == ["t-1", "t-1", "t-2"]
+    assert fake.token_fetches == 2
+    assert creates[1].body["uuid"] == creates[2].body["uuid"]
+    assert len(fake.messages) == 2
+    assert clock.sleeps == []
+
+
+async def test_token_rejected_after_refetch_raises_auth_error(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    fake.script("create", Scripted(code=99991663, msg="Invalid access token"))
+    fake.script("create", Scripted(code=99991663, msg="Invalid access token"))
+
+    with pytest.raises(FeishuAuthError) as caught:
+        await client.send_text(CHAT, "hello")
+
+    assert caught.value.code == 99991663
+    assert fake.token_fetches == 2
+    assert len(fake.seen("create")) == 2
+
+
+async def test_token_fetch_refused_raises_auth_error(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    fake.script("token", Scripted(status=200, code=10014, msg="app secret invalid"))
+
+    with pytest.raises(FeishuAuthError) as caught:
+        await client.send_text(CHAT, "hello")
+
+    assert caught.value.code == 10014
+    assert "app secret invalid" in caught.value.msg
+    assert fake.seen("create") == []
+
+
+async def test_unrecoverable_code_raises_with_code_msg_and_log_id(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    fake.script("create", Scripted(code=230002, msg="Bot is not in the chat", log_id="2024-x1"))
+
+    with pytest.raises(FeishuApiError) as caught:
+        await client.send_text(CHAT, "hello")
+
+    error = caught.value
+    assert type(error) is FeishuApiError
+    assert (error.code, error.msg, error.log_id, error.http_status) == (
+        230002,
+        "Bot is not in the chat",
+        "2024-x1",
+        400,
+    )
+    assert "230002" in str(error)
+    assert len(fake.seen("create")) == 1
+    assert clock.sleeps == []
+
+
+async def test_unreachable_server_raises_api_error_without_code(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    await client.send_text(CHAT, "warm the token")
+    await fake.stop()
+
+    with pytest.raises(FeishuApiError) as caught:
+        await client.send_text(CHAT, "hello")
+
+    assert (caught.value.code, caught.value.http_status) == (None, None)
+    assert "transport error" in caught.value.msg
+
+
+async def test_quick_patches_coalesce_to_the_first_and_the_latest(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    cards = [{"schema": "2.0", "body": {"elements": [{"tag": "markdown", "content": str(i)}]}}
+             for i in range(5)]  # fmt: skip
+
+    await asyncio.gather(*(client.patch_card("om_card", card) for card in cards))
+
+    patches = fake.seen("patch")
+    assert [json.loads(p.body["content"]) for p in patches] == [cards[0], cards[-1]]
+    assert {p.path for p in patches} == {"/open-apis/im/v1/messages/om_card"}
+    assert clock.sleeps[0] == pytest.approx(1.0)  # the second waited out the card's interval
+
+
+async def test_superseded_patch_callers_share_the_outcome_of_the_newest(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    fake.script("patch", Scripted(status=200, code=0), Scripted(code=230099, msg="bad card"))
+
+    results = await asyncio.gather(
+        *(client.patch_card("om_card", {"n": i}) for i in range(3)), return_exceptions=True
+    )
+
+    assert results[0] is None
+    assert all(isinstance(r, FeishuApiError) and r.code == 230099 for r in results[1:])
+    assert len(fake.seen("patch")) == 2
+
+
+async def test_patches_of_different_cards_do_not_coalesce(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    await asyncio.gather(*(client.patch_card(f"om_{i}", {"n": i}) for i in range(3)))
+
+    assert sorted(p.path.rsplit("/", 1)[1] for p in fake.seen("patch")) == ["om_0", "om_1", "om_2"]
+
+
+async def test_sends_to_one_chat_are_paced_to_five_per_second(
+    fake: FeishuFake, client: FeishuClient, clock: FakeClock
+) -> None:
+    for i in range(12):
+        await client.send_text(CHAT, f"m{i}")
+
+    assert clock.sleeps == [pytest.approx(1.0), pytest.approx(1.0)]
+    assert clock.now == pytest.approx(1002.0)
+    assert len(fake.messages) == 12
+
+
+async def test_pacing_is_per_chat(fake: FeishuFake, client: FeishuClient, clock: FakeClock) -> None:
+    for i in range(5):
+        await client.send_text("oc_a", f"a{i}")
+        await client.send_text("oc_b", f"b{i}")
+
+    assert clock.sleeps == []
+    assert len(fake.messages) == 10
+
+
+async def test_upload_image_retries_with_the_whole_file(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    fake.script("image", SERVER_ERROR)
+
+    image_key = await client.upload_image(png)
+
+    uploads = fake.seen("image")
+    assert image_key.startswith("img_v3_")
+    assert [u.body["image"] for u in uploads] == [png, png]
+    assert uploads[-1].body["image_type"] == "message"
+
+
+async def test_reply_in_thread_goes_to_the_reply_endpoint(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    await client.reply("om_root", "text", {"text": "hi"}, in_thread=True, chat_id=CHAT)
+
+    (reply,) = fake.seen("reply")
+    assert reply.path == "/open-apis/im/v1/messages/om_root/reply"
+    assert reply.body["reply_in_thread"] is True
+    assert json.loads(reply.body["content"]) == {"text": "hi"}
+    assert reply.body["uuid"]
+
+
+def _topic_event() -> dict[str, object]:
+    return {
+        "schema": "2.0",
+        "header": {"event_id": "ev1", "event_type": "im.message.receive_v1"},
+        "event": {
+            "sender": {"sender_id": {"open_id": "ou_user"}, "sender_type": "user"},
+            "message": {
+                "message_id": "om_inside",
+                "root_id": "om_topic_root",
+                "chat_id": CHAT,
+                "thread_id": "omt_1",
+                "chat_type": "group",
+                "message_type": "text",
+                "content": json.dumps({"text": "@_user_1 go"}),
+                "create_time": "1700000000000",
+            },
+        },
+    }
+
+
+async def test_adapter_answers_a_topic_under_its_root_in_thread(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    adapter = FeishuAdapter(client, app_name="main")
+    event = parse_message_event("main", _topic_event())
+    assert event is not None
+    adapter.note_inbound(event)
+
+    await adapter.send_text(event.channel_id, "done")
+
+    (reply,) = fake.seen("reply")
+    assert reply.path == "/open-apis/im/v1/messages/om_topic_root/reply"
+    assert reply.body["reply_in_thread"] is True
+    assert fake.seen("create") == []
+
+
+async def test_adapter_refuses_a_topic_whose_root_is_unknown(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    adapter = FeishuAdapter(client, app_name="main")
+    topic = channel_id_for("main", CHAT, "omt_unknown")
+
+    with pytest.raises(TopicRootUnknownError):
+        await adapter.send_image(topic, b"png")
+
+    assert fake.requests == []
+
+
+async def test_adapter_sends_long_text_to_a_chat_as_numbered_parts(
+    fake: FeishuFake, client: FeishuClient
+) -> None:
+    adapter = FeishuAdapter(client, app_name="main", settings=AdapterSettings(text_part_bytes=300))
+    text = "\n\n".join(f"paragraph {i} " + "x" * 80 for i in range(8))
+
+    ids = await adapter.send_text(channel_id_for("main", CHAT), text)
+
+    texts = [json.loads(m["body"]["content"])["text"] for m in fake.messages]
+    assert len(ids) == len(texts) > 1
+    labels = [f"({i}/{len(texts)})" for i in range(1, len(texts) + 1)]
+    assert [t.split("\n", 1)[0] for t in texts] == labels
+    targets = {(c.query["receive_id_type"], c.body["receive_id"]) for c in fake.seen("create")}
+    assert targets == {("chat_id", CHAT)}
+
+
+async def test_adapter_rejects_a_channel_of_another_app(client: FeishuClient) -> None:
+    adapter = FeishuAdapter(client, app_name="main")
+
+    with pytest.raises(ValueError, match="belongs to app 'other'"):
+        await adapter.send_card(channel_id_for("other", CHAT), {"schema": "2.0"})
+
+
+class StuckClock(FakeClock):
+    """A clock whose sleeps never end, so a card's patch interval never runs out."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.Event().wait()
+
+
+async def test_close_fails_queued_patches_instead_of_leaving_callers_hanging(
+    fake: FeishuFake, app: FeishuApp
+) -> None:
+    settings = FeishuClientSettings(close_timeout=0.05)
+    feishu = FeishuClient(app, settings=settings, clock=StuckClock())
+    first = asyncio.create_task(feishu.patch_card("om_card", {"n": 1}))
+    second = asyncio.create_task(feishu.patch_card("om_card", {"n": 2}))
+    await first  # sent; the card's interval now never ends
+
+    await feishu.close()
+
+    with pytest.raises(FeishuApiError, match="closed"):
+        await second
+    with pytest.raises(FeishuApiError, match="closed"):
+        await feishu.patch_card("om_card", {"n": 3})
+    assert len(fake.seen("patch")) == 1
