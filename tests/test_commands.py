@@ -58,8 +58,23 @@ def test_commands_reject_a_bad_config_with_key_and_file(tmp_path: Path) -> None:
         assert f"{tmp_path / 'config.yaml'}: gateway.tmux_sesion: unknown key" in result.stderr
 
 
-def test_cclark_without_subcommand_says_the_bot_is_not_available_yet(tmp_path: Path) -> None:
+def test_cclark_without_an_app_says_how_to_configure_one(tmp_path: Path) -> None:
     result = _run(str(BIN / "cclark"), env_dir=tmp_path)
 
-    assert result.returncode == 2
-    assert "Feishu connection is not available in this version" in result.stderr
+    assert result.returncode == 1
+    assert "no Feishu app is configured" in result.stderr
+    assert "docs/feishu-setup.md" in result.stderr
+
+
+def test_cclark_with_several_apps_asks_which_one(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "feishu:\n  apps:\n    - {name: a, app_id: cli_a, app_secret: s}\n"
+        "    - {name: b, app_id: cli_b, app_secret: s}\n"
+    )
+
+    several = _run(str(BIN / "cclark"), env_dir=tmp_path)
+    unknown = _run(str(BIN / "cclark"), "--app", "c", env_dir=tmp_path)
+
+    assert "several Feishu apps are configured (a, b)" in several.stderr
+    assert "--app NAME" in several.stderr
+    assert "no Feishu app named 'c' (configured: a, b)" in unknown.stderr

@@ -1,45 +1,56 @@
-"""The ``cclark`` command.
+"""The ``cclark`` command: serve one Feishu app, or check the configuration.
 
-Owns argument parsing for the bot; today it checks the configuration (the Feishu connection
-is not part of this version yet, and the command says so instead of pretending).
+Owns argument parsing and terminal messages; the bot itself is built in main.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from cclark.config import CclarkConfig, load_cclark_config
+from cclark.errors import CclarkError
+from cclark.main import run
 from unified_icc import UnifiedICCError
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run the command; 0 ok, 1 configuration or start-up error."""
     stream = out or sys.stdout
-    parser = argparse.ArgumentParser(prog="cclark", description="Drive AI coding CLIs from Feishu.")
-    parser.add_argument(
-        "--config-dir", help="config folder (default $UNIFIED_ICC_DIR or ~/.unified-icc)"
-    )
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("check-config", help="validate config.yaml and summarise it (no secrets)")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     try:
-        config = load_cclark_config(args.config_dir)
-    except UnifiedICCError as exc:
+        config = load_cclark_config(args.config_dir, config_file=args.config)
+        if args.command == "check-config":
+            _summarise(config, stream)
+            return 0
+        app = config.app(args.app)
+    except (UnifiedICCError, CclarkError) as exc:
         print(f"cclark: {exc}", file=sys.stderr)
         return 1
-    _summarise(config, stream)
-    if args.command == "check-config":
-        return 0
-    print(
-        "cclark: the Feishu connection is not available in this version yet; "
-        "use `unified-icc` to run and drive agent windows",
-        file=sys.stderr,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    # Both log whole requests at DEBUG, which may carry tokens, env values and user text.
+    logging.getLogger("libtmux").setLevel(logging.WARNING)
+    logging.getLogger("Lark").setLevel(logging.WARNING)
+    return run(config, app)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cclark", description="Drive AI coding CLIs from Feishu.")
+    parser.add_argument(
+        "--config-dir", help="state and config folder (default $UNIFIED_ICC_DIR or ~/.unified-icc)"
     )
-    return 2
+    parser.add_argument("--config", help="config file (default <config folder>/config.yaml)")
+    parser.add_argument("--app", help="which feishu.apps entry to serve (one per process)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("check-config", help="validate config.yaml and summarise it (no secrets)")
+    return parser
 
 
 def _summarise(config: CclarkConfig, out: TextIO) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from cclark.errors import CclarkConfigError
 from unified_icc import Config, load_config
 
 __all__ = [
@@ -39,6 +40,7 @@ class FeishuApp(_Strict):
     allowed_users: tuple[str, ...] = ()
 
     def allows(self, open_id: str) -> bool:
+        """Whether ``open_id`` may use the bot (closed unless listed, or "*" is listed)."""
         return ALLOW_EVERYONE in self.allowed_users or open_id in self.allowed_users
 
 
@@ -60,15 +62,42 @@ class CclarkConfig:
     feishu: FeishuSettings
     health: HealthSettings
 
+    def app(self, name: str | None) -> FeishuApp:
+        """The app to serve: the one named, or the only one.
+
+        Raises: CclarkConfigError naming the apps there are and what to pass.
+        """
+        apps = self.feishu.apps
+        names = ", ".join(a.name for a in apps)
+        if name is not None:
+            for app in apps:
+                if app.name == name:
+                    return app
+            raise CclarkConfigError(f"no Feishu app named {name!r} (configured: {names or 'none'})")
+        if len(apps) == 1:
+            return apps[0]
+        if not apps:
+            raise CclarkConfigError(
+                "no Feishu app is configured: add one under feishu.apps in config.yaml "
+                "(see docs/feishu-setup.md)"
+            )
+        raise CclarkConfigError(
+            f"several Feishu apps are configured ({names}): one process serves one app, "
+            "so pick it with --app NAME"
+        )
+
 
 def load_cclark_config(
-    config_dir: Path | str | None = None, *, env: Mapping[str, str] | None = None
+    config_dir: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | str | None = None,
 ) -> CclarkConfig:
     """Load and check the whole config.yaml (every top-level key must be known).
 
     Raises: unified_icc.ConfigError naming the key and the file.
     """
-    config = load_config(config_dir, env=env, sections=SECTIONS)
+    config = load_config(config_dir, env=env, sections=SECTIONS, config_file=config_file)
     return CclarkConfig(
         gateway=config,
         feishu=config.section("feishu", FeishuSettings),

@@ -145,8 +145,9 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     sections: Mapping[str, type[BaseModel]] | None = None,
+    config_file: Path | str | None = None,
 ) -> Config:
-    """Load ``<config dir>/config.yaml``; a missing file means defaults.
+    """Load ``<config dir>/config.yaml`` (or ``config_file``); a missing file means defaults.
 
     ``sections`` names the frontend's own top-level sections and their models. When it is
     given, any other top-level key is an error; when it is None, other sections are left to
@@ -156,7 +157,7 @@ def load_config(
         ConfigError: unreadable YAML, an unknown key or a wrong type, naming key and file.
     """
     folder = resolve_config_dir(config_dir, env=env)
-    path = folder / CONFIG_FILE_NAME
+    path = Path(config_file).expanduser() if config_file else folder / CONFIG_FILE_NAME
     raw = _read_yaml(path)
     own = {key: raw[key] for key in ("gateway", "providers") if key in raw}
     parsed = _validate(ConfigFile, own, path=path, prefix="")

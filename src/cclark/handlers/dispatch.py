@@ -53,12 +53,15 @@ class Dispatcher:
         audit: AuditLog,
         replier: Replier,
         handle: Callable[[FeishuMessageEvent], Awaitable[None]],
+        observe: Callable[[FeishuMessageEvent], None] | None = None,
     ) -> None:
         self._policy = policy
         self._seen = seen
         self._audit = audit
         self._replier = replier
         self._handle = handle
+        # Told of every message from an allowed person (the adapter learns topic roots).
+        self._observe = observe
         self._queues: dict[ChannelId, asyncio.Queue[FeishuMessageEvent]] = {}
         self._workers: dict[ChannelId, asyncio.Task[None]] = {}
 
@@ -74,6 +77,8 @@ class Dispatcher:
             self._record(AuditKind.REFUSAL, event, "sender is not on allowed_users")
             return
         self._record(AuditKind.INBOUND, event, event.text or f"<{event.message_type}>")
+        if self._observe is not None:
+            self._observe(event)
         if event.create_time_ms < self._policy.started_at_ms - self._policy.grace_ms:
             preview = (event.text or event.message_type)[:40]
             await self._replier.reply_text(event, WHILE_DOWN.format(preview=repr(preview)))

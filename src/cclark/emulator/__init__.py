@@ -1,0 +1,98 @@
+"""A local Feishu/Lark Open Platform that the real lark-oapi SDK talks to, for tests and demos.
+
+Owns the platform side of the wire: tenant tokens, ws endpoint discovery, the pbbp2 long
+connection (events, multi-part payloads, pings, acks), the im/v1 REST calls the bot makes,
+failure switches and a control surface. Must not know the bot: nothing here imports cclark's
+other modules.
+
+Python API (tests)::
+
+    async with Emulator(client_config=ClientConfig.fast()) as emu:
+        posted = await emu.post_text("hello")          # a user writes to the bot (p2p)
+        ack = await emu.wait_for_ack(posted.event_id)  # the SDK acked: ack.code, ack.latency
+        sent = await emu.wait_for_sent(1)              # what the bot created/replied/patched
+
+HTTP control surface (people, pages, other processes), JSON, under ``/_emulator``::
+
+    GET    /_emulator                          overview (apps, chats, live sockets, faults)
+    GET    /_emulator/{apps|chats|acks|deliveries|connections}
+    POST   /_emulator/apps                     {app_id?, app_secret?, bot_name?, ...}
+    POST   /_emulator/chats                    {chat_id?, chat_type?, name?}
+    GET    /_emulator/chats/{chat_id}/messages
+    POST   /_emulator/messages                 {text | msg_type+content, chat_id?, chat_type?,
+                                                sender_open_id?, mention_bot?, thread_id?,
+                                                reply_to?, start_thread?, create_time?,
+                                                app_id?, parts?, part_order?}
+    POST   /_emulator/events                   {event_type, event, app_id?, parts?}
+    POST   /_emulator/events/{event_id}/redeliver   {parts?, part_order?}
+    GET    /_emulator/sent?chat_id=&after=
+    POST   /_emulator/connections/close        {app_id?, code?, abort?}
+    GET|PUT /_emulator/client_config           {reconnect_count?, reconnect_interval?, ...}
+    GET    /_emulator/images/{image_key}
+    GET|DELETE /_emulator/faults
+    POST   /_emulator/faults/server_error      {times?, status?, api?, body?: json|html}
+    POST   /_emulator/faults/api_rate_limit    {api?, times?, reset_after?}
+    POST   /_emulator/faults/chat_rate_limit   {chat_id, times?}
+    POST   /_emulator/faults/invalidate_tokens {app_id?}
+    POST   /_emulator/faults/refuse_ws_endpoint {mode?, times?, seconds?}
+"""
+
+from __future__ import annotations
+
+from cclark.emulator.app import EmulatorServer, EmulatorSettings
+from cclark.emulator.emulator import Emulator, MessageOptions
+from cclark.emulator.errors import (
+    EmulatorError,
+    EmulatorStateError,
+    EmulatorTimeoutError,
+    UnknownRecordError,
+)
+from cclark.emulator.models import (
+    Ack,
+    Api,
+    App,
+    Chat,
+    ChatType,
+    ClientConfig,
+    Connection,
+    Delivery,
+    DeliveryState,
+    Limits,
+    Mention,
+    Message,
+    Posted,
+    RefuseMode,
+    Sent,
+    SentOp,
+    User,
+    UserMessage,
+)
+
+__all__ = [
+    "Ack",
+    "Api",
+    "App",
+    "Chat",
+    "ChatType",
+    "ClientConfig",
+    "Connection",
+    "Delivery",
+    "DeliveryState",
+    "Emulator",
+    "EmulatorError",
+    "EmulatorServer",
+    "EmulatorSettings",
+    "EmulatorStateError",
+    "EmulatorTimeoutError",
+    "Limits",
+    "Mention",
+    "Message",
+    "MessageOptions",
+    "Posted",
+    "RefuseMode",
+    "Sent",
+    "SentOp",
+    "UnknownRecordError",
+    "User",
+    "UserMessage",
+]

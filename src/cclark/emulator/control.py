@@ -1,0 +1,182 @@
+"""The control surface: act as users and as the platform's operator, read what happened.
+
+Owns the operations behind both the Python API and /_emulator: post a user's message, push
+any event, redeliver one, close sockets, flip failure switches, register apps and chats.
+Knows no HTTP (control_http.py) and no threads (emulator.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cclark.emulator import ids
+from cclark.emulator.events import envelope, message_receive_envelope
+from cclark.emulator.faults import ApiRateLimit, Faults, ServerError, ServerErrorBody
+from cclark.emulator.im import Messenger
+from cclark.emulator.models import (
+    Api,
+    App,
+    Chat,
+    ChatType,
+    ClientConfig,
+    DeliveryState,
+    Posted,
+    RefuseMode,
+    UserMessage,
+)
+from cclark.emulator.state import World
+from cclark.emulator.ws import Hub
+
+__all__ = ["Control"]
+
+logger = logging.getLogger(__name__)
+
+
+class Control:
+    """Operations on the emulated platform.
+
+    Async methods touch sockets and must run on the server's loop; sync ones only take
+    locks and may be called from any thread.
+    """
+
+    def __init__(self, *, world: World, faults: Faults, hub: Hub, messenger: Messenger) -> None:
+        self._world = world
+        self._faults = faults
+        self._hub = hub
+        self._messenger = messenger
+
+    async def post(
+        self, message: UserMessage, *, parts: int = 1, part_order: Sequence[int] | None = None
+    ) -> Posted:
+        """A user posts ``message``; the bot gets ``im.message.receive_v1`` if addressed.
+
+        Raises: UnknownRecordError (app, thread or reply target), ValueError (parts).
+        """
+        app = self._world.app(message.app_id)
+        stored = self._messenger.user_message(message, app)
+        addressed = (
+            stored.chat_type is ChatType.P2P
+            or message.mention_bot
+            or app.receives_all_group_messages
+        )
+        event_id = ids.new_event_id()
+        if not addressed:
+            logger.info("group message not addressed to the bot chat_id=%s", stored.chat_id)
+            return Posted(event_id=event_id, delivery=DeliveryState.NOT_ADDRESSED, message=stored)
+        payload = message_receive_envelope(
+            app=app,
+            sender=self._world.user(stored.sender_id),
+            message=stored,
+            event_id=event_id,
+            create_time=stored.create_time,
+        )
+        self._world.store_event(event_id, app.app_id, payload)
+        delivery = await self._hub.push(event_id, parts=parts, order=part_order)
+        return Posted(event_id=event_id, delivery=delivery, message=stored)
+
+    async def emit(
+        self,
+        event_type: str,
+        event: Mapping[str, Any],
+        *,
+        app_id: str | None = None,
+        parts: int = 1,
+        part_order: Sequence[int] | None = None,
+    ) -> Posted:
+        """Push any schema 2.0 event (e.g. ``card.action.trigger``) with this body."""
+        app = self._world.app(app_id)
+        event_id = ids.new_event_id()
+        payload = envelope(
+            app=app,
+            event_type=event_type,
+            event=event,
+            event_id=event_id,
+            create_time=self._world.now_ms(),
+        )
+        self._world.store_event(event_id, app.app_id, payload)
+        delivery = await self._hub.push(event_id, parts=parts, order=part_order)
+        return Posted(event_id=event_id, delivery=delivery)
+
+    async def redeliver(
+        self, event_id: str, *, parts: int = 1, part_order: Sequence[int] | None = None
+    ) -> DeliveryState:
+        """Push an earlier event again, byte for byte (same event_id and message_id)."""
+        self._world.event(event_id)
+        return await self._hub.push(event_id, parts=parts, order=part_order)
+
+    async def close_connections(
+        self, *, app_id: str | None = None, code: int = 1000, abort: bool = False
+    ) -> int:
+        """Close the bots' live sockets from the server side; returns how many."""
+        return await self._hub.close(app_id=app_id, code=code, abort=abort)
+
+    # sync, thread-safe
+
+    def register_app(self, app: App) -> App:
+        return self._world.register_app(app)
+
+    def open_chat(
+        self, chat_id: str | None = None, *, chat_type: ChatType = ChatType.GROUP, name: str = ""
+    ) -> Chat:
+        """A chat the bot is in (created if new), for the bot to send to before anyone posts."""
+        return self._world.open_chat(chat_id, chat_type, name)
+
+    @property
+    def client_config(self) -> ClientConfig:
+        return self._hub.client_config
+
+    def set_client_config(self, config: ClientConfig) -> None:
+        """Served by the endpoint from now on, and in the next pong of each socket."""
+        self._hub.client_config = config
+
+    def fail_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 500,
+        api: Api | None = None,
+        body: ServerErrorBody = "json",
+    ) -> None:
+        """The next ``times`` calls (of ``api``, default any IM call) get HTTP ``status``."""
+        if not 500 <= status <= 599 or times < 1:
+            raise ValueError("fail_next needs a 5xx status and times >= 1")
+        if body not in ("json", "html"):
+            raise ValueError("body is 'json' or 'html'")
+        self._faults.fail_next(ServerError(status=status, body=body, api=api, times=times))
+
+    def rate_limit_api(
+        self, api: Api | None = None, *, times: int = 1, reset_after: int = 1
+    ) -> None:
+        """The next ``times`` calls get HTTP 429 / 99991400 with ``x-ogw-ratelimit-reset``."""
+        if times < 1 or reset_after < 1:
+            raise ValueError("rate_limit_api needs times >= 1 and reset_after >= 1")
+        self._faults.rate_limit_api(ApiRateLimit(api=api, times=times, reset_after=reset_after))
+
+    def rate_limit_chat(self, chat_id: str, *, times: int = 1) -> None:
+        """The next ``times`` sends, replies or patches in this chat get 230020."""
+        if times < 1:
+            raise ValueError("rate_limit_chat needs times >= 1")
+        self._faults.rate_limit_chat(chat_id, times)
+
+    def invalidate_tokens(self, app_id: str | None = None) -> int:
+        """Every token issued so far answers 99991663; returns how many were revoked."""
+        return self._world.invalidate_tokens(app_id)
+
+    def refuse_ws_endpoint(
+        self,
+        mode: RefuseMode = RefuseMode.HTTP_503,
+        *,
+        times: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """The ws endpoint refuses for ``times`` calls and/or ``seconds``; neither: until
+        clear_faults()."""
+        self._faults.refuse_ws_endpoint(RefuseMode(mode), times=times, seconds=seconds)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def faults(self) -> dict[str, object]:
+        return self._faults.snapshot()

@@ -1,0 +1,304 @@
+"""The emulator's vocabulary: apps, users, chats, messages, deliveries, acks and settings.
+
+Owns the frozen records that the state, the wire layers and the public API exchange;
+holds no behaviour beyond validation and JSON views, and knows no HTTP or WebSocket.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from cclark.emulator import ids
+
+__all__ = [
+    "Ack",
+    "Api",
+    "App",
+    "Chat",
+    "ChatType",
+    "ClientConfig",
+    "Connection",
+    "Delivery",
+    "DeliveryState",
+    "Limits",
+    "Mention",
+    "Message",
+    "Posted",
+    "RefuseMode",
+    "SenderType",
+    "Sent",
+    "SentOp",
+    "User",
+    "UserMessage",
+]
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class ChatType(StrEnum):
+    P2P = "p2p"
+    GROUP = "group"
+
+
+class SenderType(StrEnum):
+    USER = "user"
+    APP = "app"
+
+
+class Api(StrEnum):
+    """The REST calls the emulator serves, named like the SDK's resources."""
+
+    TENANT_TOKEN = "auth.v3.tenant_access_token.internal"
+    MESSAGE_CREATE = "im.v1.message.create"
+    MESSAGE_REPLY = "im.v1.message.reply"
+    MESSAGE_PATCH = "im.v1.message.patch"
+    IMAGE_CREATE = "im.v1.image.create"
+    FILE_CREATE = "im.v1.file.create"
+
+
+class SentOp(StrEnum):
+    CREATE = "create"
+    REPLY = "reply"
+    PATCH = "patch"
+
+
+class DeliveryState(StrEnum):
+    PUSHED = "pushed"  # written to a live connection
+    QUEUED = "queued"  # no live connection: pushed when the bot connects
+    NOT_ADDRESSED = "not_addressed"  # a group message without @bot: Feishu never sends it
+
+
+class RefuseMode(StrEnum):
+    """How POST /callback/ws/endpoint refuses; the SDK retries all but EXCEED_CONN_LIMIT."""
+
+    HTTP_503 = "http_503"
+    SYSTEM_BUSY = "system_busy"  # 200 + code 1
+    INTERNAL_ERROR = "internal_error"  # 200 + code 1000040343
+    EXCEED_CONN_LIMIT = "exceed_conn_limit"  # 200 + code 1000040350: fatal ClientException
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConfig:
+    """Reconnect and ping tuning the server hands the SDK, in seconds."""
+
+    reconnect_count: int = -1
+    reconnect_interval: int = 120
+    reconnect_nonce: int = 30
+    ping_interval: int = 120
+
+    @classmethod
+    def fast(cls) -> ClientConfig:
+        """Reconnect at once and every second after, for tests."""
+        return cls(reconnect_count=-1, reconnect_interval=1, reconnect_nonce=0, ping_interval=5)
+
+    def to_wire(self) -> dict[str, int]:
+        # The SDK copies all four keys unchecked; a missing one crashes its loops later.
+        return {
+            "ReconnectCount": self.reconnect_count,
+            "ReconnectInterval": self.reconnect_interval,
+            "ReconnectNonce": self.reconnect_nonce,
+            "PingInterval": self.ping_interval,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """The platform's documented limits; ``enforced=False`` turns the rate limits off."""
+
+    enforced: bool = True
+    chat_qps: int = 5
+    message_patch_qps: int = 5
+    api_qps: int = 50
+    api_per_minute: int = 1000
+    text_bytes: int = 150 * KIB
+    card_bytes: int = 30 * KIB
+    image_bytes: int = 10 * MIB
+    file_bytes: int = 30 * MIB
+    card_elements: int = 200
+    max_connections: int = 50
+    max_frame_bytes: int = 1 * MIB
+    uuid_window: float = 3600.0
+    patch_window: float = 14 * 86400.0
+    token_ttl: int = 7200
+    token_reissue_below: int = 1800
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class App:
+    """A self-built app with its bot; every field is generated unless given."""
+
+    app_id: str = field(default_factory=ids.new_app_id)
+    app_secret: str = field(default_factory=ids.new_secret)
+    bot_name: str = "cclark"
+    bot_open_id: str = field(default_factory=ids.new_open_id)
+    tenant_key: str = field(default_factory=ids.new_tenant_key)
+    verification_token: str = ""
+    # Without the "read all group messages" scope a bot only hears group messages that @ it.
+    receives_all_group_messages: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    open_id: str
+    union_id: str
+    user_id: str
+    name: str
+
+    @classmethod
+    def from_open_id(cls, open_id: str, name: str = "") -> User:
+        return cls(
+            open_id=open_id,
+            union_id=ids.derived_union_id(open_id),
+            user_id=ids.derived_user_id(open_id),
+            name=name or f"user-{open_id[-6:]}",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chat:
+    chat_id: str
+    chat_type: ChatType
+    name: str = ""
+    p2p_open_id: str | None = None  # the user of a p2p chat with the bot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    key: str  # the "@_user_N" placeholder in the text
+    open_id: str
+    union_id: str
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A message as it stands now in a chat (after any patch), from a user or a bot."""
+
+    message_id: str
+    chat_id: str
+    chat_type: ChatType
+    msg_type: str
+    content: str  # the JSON string, as on the wire
+    sender_id: str  # a user's open_id, or the app_id of a bot
+    sender_type: SenderType
+    create_time: int  # ms
+    update_time: int  # ms
+    root_id: str | None = None
+    parent_id: str | None = None
+    thread_id: str | None = None
+    mentions: tuple[Mention, ...] = ()
+    updated: bool = False
+
+    def body(self) -> Any:
+        """The parsed content."""
+        return json.loads(self.content)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    """One successful call the bot made: create, reply or patch, numbered in order."""
+
+    seq: int
+    op: SentOp
+    app_id: str
+    message_id: str
+    chat_id: str
+    msg_type: str
+    content: str
+    thread_id: str | None = None
+    root_id: str | None = None
+    parent_id: str | None = None
+    reply_in_thread: bool = False
+    uuid: str | None = None
+    at: int  # ms
+
+    def body(self) -> Any:
+        """The parsed content: ``{"text": …}``, a card, ``{"image_key": …}``."""
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str | None:
+        """The text of a text message, else None."""
+        if self.msg_type != "text":
+            return None
+        text = self.body().get("text")
+        return text if isinstance(text, str) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserMessage:
+    """What a person types: which chat, which thread, who, and whether it @s the bot."""
+
+    msg_type: str = "text"
+    content: Mapping[str, Any]
+    chat_id: str | None = None  # None: the sender's p2p chat with the bot
+    chat_type: ChatType = ChatType.P2P  # used when chat_id is new
+    sender_open_id: str | None = None  # None: the emulator's default user
+    mention_bot: bool = False
+    thread_id: str | None = None  # post inside this existing thread
+    reply_to: str | None = None  # quote-reply to this message
+    start_thread: bool = False  # this message opens a new topic
+    create_time: int | None = None  # ms; None: now
+    app_id: str | None = None  # None: the only (first) registered app
+
+    def __post_init__(self) -> None:
+        chosen = [self.thread_id is not None, self.reply_to is not None, self.start_thread]
+        if sum(chosen) > 1:
+            raise ValueError("choose at most one of thread_id, reply_to and start_thread")
+        if self.chat_id is None and self.chat_type is not ChatType.P2P:
+            raise ValueError("a group message needs a chat_id")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posted:
+    """An event the emulator built: its id, what became of the push, and the message."""
+
+    event_id: str
+    delivery: DeliveryState
+    message: Message | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One push of an event to one connection (a redelivery is another Delivery)."""
+
+    delivery_id: str  # the frame's message_id header
+    event_id: str
+    device_id: str
+    trace_id: str
+    parts: int
+    attempt: int
+    pushed_at: float  # wall clock, s
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack:
+    """The SDK's echo of a delivery: its code, its own handler time, and ours."""
+
+    delivery_id: str
+    event_id: str | None  # None when the ack names no delivery we made
+    device_id: str
+    code: int
+    biz_rt_ms: int | None  # the SDK's handler time (header biz_rt)
+    latency: float | None  # s from our first write to the ack's arrival
+    data: str | None = None  # decoded base64 callback result, JSON text
+    received_at: float  # wall clock, s
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connection:
+    device_id: str
+    app_id: str
+    opened_at: float
+    closed_at: float | None = None
+    pings: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.closed_at is None

@@ -1,0 +1,307 @@
+"""The Open Platform REST surface the bot calls: tenant token, messages, images, files.
+
+Owns the HTTP shape (paths, envelopes ``{code, msg, data}``, ``X-Tt-Logid``, auth, the
+gateway's 5xx / 429 answers); the message rules themselves live in im.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from cclark.emulator import ids
+from cclark.emulator.errors import OpenApiError
+from cclark.emulator.faults import Faults, ServerError, Throttle
+from cclark.emulator.im import FIELD_VALIDATION, Messenger
+from cclark.emulator.models import Api, Limits, Message
+from cclark.emulator.state import World
+
+__all__ = ["OpenApi"]
+
+logger = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+Handler = Callable[[web.Request, str], Awaitable[Json]]
+
+MISSING_TOKEN = 99991661
+INVALID_TOKEN = 99991663
+RATE_LIMITED = 99991400
+ATTACH = "Please make a request with token attached."
+# Token endpoint codes (documented for app_access_token; status unverified).
+TOKEN_BAD_PARAM = 10003
+TOKEN_BAD_SECRET = 10014
+UPLOAD_TOO_LARGE = 234006
+UPLOAD_EMPTY = 234010
+UPLOAD_NOT_IMAGE = 234011
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
+FILE_TYPES = frozenset({"opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"})
+
+
+def ok(data: Json) -> Json:
+    return {"code": 0, "msg": "success", "data": data}
+
+
+class OpenApi:
+    """The /open-apis routes; every handler runs on the server's loop."""
+
+    def __init__(
+        self,
+        *,
+        world: World,
+        faults: Faults,
+        throttle: Throttle,
+        messenger: Messenger,
+        limits: Limits,
+    ) -> None:
+        self._world = world
+        self._faults = faults
+        self._throttle = throttle
+        self._messenger = messenger
+        self._limits = limits
+
+    def routes(self) -> list[web.RouteDef]:
+        prefix = "/open-apis"
+        return [
+            web.post(
+                f"{prefix}/auth/v3/tenant_access_token/internal",
+                self._guard(Api.TENANT_TOKEN, self._token, auth=False),
+            ),
+            web.post(f"{prefix}/im/v1/messages", self._guard(Api.MESSAGE_CREATE, self._create)),
+            web.post(
+                f"{prefix}/im/v1/messages/{{message_id}}/reply",
+                self._guard(Api.MESSAGE_REPLY, self._reply),
+            ),
+            web.patch(
+                f"{prefix}/im/v1/messages/{{message_id}}",
+                self._guard(Api.MESSAGE_PATCH, self._patch),
+            ),
+            web.post(f"{prefix}/im/v1/images", self._guard(Api.IMAGE_CREATE, self._image)),
+            web.post(f"{prefix}/im/v1/files", self._guard(Api.FILE_CREATE, self._file)),
+        ]
+
+    def _guard(
+        self, api: Api, handler: Handler, *, auth: bool = True
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Gateway order: forced 5xx, then the token, then frequency limits, then the API."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            log_id = ids.new_log_id()
+            headers = {"X-Tt-Logid": log_id}
+            fault = self._faults.take_server_error(api)
+            if fault is not None:
+                return _server_error(fault, headers)
+            try:
+                app_id = self._authenticate(request) if auth else ""
+                if auth:
+                    self._check_rate(app_id, api)
+                body = await handler(request, app_id)
+            except OpenApiError as error:
+                logger.info("%s refused code=%s log_id=%s", api, error.code, log_id)
+                return _refusal(error, log_id)
+            return web.json_response(body, headers=headers)
+
+        return guarded
+
+    def _authenticate(self, request: web.Request) -> str:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not token:
+            raise OpenApiError(MISSING_TOKEN, f"Missing access token for authorization. {ATTACH}")
+        app_id = self._world.token_app(token)
+        if app_id is None:
+            raise OpenApiError(INVALID_TOKEN, f"Invalid access token for authorization. {ATTACH}")
+        return app_id
+
+    def _check_rate(self, app_id: str, api: Api) -> None:
+        forced = self._faults.take_api_limit(api)
+        wait = forced.reset_after if forced is not None else self._throttle.api_wait(app_id, api)
+        if wait > 0:
+            headers = {
+                "x-ogw-ratelimit-limit": str(self._limits.api_qps),
+                "x-ogw-ratelimit-reset": str(wait),
+            }
+            raise OpenApiError(
+                RATE_LIMITED, "request trigger frequency limit", status=429, headers=headers
+            )
+
+    async def _token(self, request: web.Request, _: str) -> Json:
+        # The SDK posts this body without a Content-Type header.
+        body = await _json_body(request)
+        app_id, secret = body.get("app_id"), body.get("app_secret")
+        if not isinstance(app_id, str) or not any(a.app_id == app_id for a in self._world.apps):
+            raise OpenApiError(TOKEN_BAD_PARAM, "invalid param")
+        if not isinstance(secret, str) or not self._world.credentials_match(app_id, secret):
+            raise OpenApiError(TOKEN_BAD_SECRET, "app secret invalid")
+        token, expire = self._world.issue_token(app_id)
+        return {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": expire}
+
+    async def _create(self, request: web.Request, app_id: str) -> Json:
+        raw = await request.read()
+        body = _json_object(raw)
+        message = self._messenger.create(
+            app_id=app_id,
+            receive_id_type=_required(dict(request.query), "receive_id_type"),
+            receive_id=_required(body, "receive_id"),
+            msg_type=_required(body, "msg_type"),
+            content=_required(body, "content"),
+            uuid=_optional(body, "uuid"),
+            body_size=len(raw),
+        )
+        return ok(self._message_data(message))
+
+    async def _reply(self, request: web.Request, app_id: str) -> Json:
+        raw = await request.read()
+        body = _json_object(raw)
+        in_thread = body.get("reply_in_thread", False)
+        if not isinstance(in_thread, bool):
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="reply_in_thread")
+        message = self._messenger.reply(
+            app_id=app_id,
+            parent_id=request.match_info["message_id"],
+            msg_type=_required(body, "msg_type"),
+            content=_required(body, "content"),
+            reply_in_thread=in_thread,
+            uuid=_optional(body, "uuid"),
+            body_size=len(raw),
+        )
+        return ok(self._message_data(message))
+
+    async def _patch(self, request: web.Request, app_id: str) -> Json:
+        raw = await request.read()
+        self._messenger.patch(
+            app_id=app_id,
+            message_id=request.match_info["message_id"],
+            content=_required(_json_object(raw), "content"),
+            body_size=len(raw),
+        )
+        return ok({})
+
+    async def _image(self, request: web.Request, _: str) -> Json:
+        form = await _multipart(request)
+        image_type = form.get("image_type", b"").decode(errors="replace")
+        if image_type not in {"message", "avatar"}:
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="image_type")
+        data = _upload(form, "image", self._limits.image_bytes)
+        if not data.startswith(IMAGE_MAGIC):
+            raise OpenApiError(UPLOAD_NOT_IMAGE, "Can't recognize image format.")
+        return ok({"image_key": self._world.store_image(data)})
+
+    async def _file(self, request: web.Request, _: str) -> Json:
+        form = await _multipart(request)
+        file_type = form.get("file_type", b"").decode(errors="replace")
+        if file_type not in FILE_TYPES:
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="file_type")
+        file_name = form.get("file_name", b"").decode(errors="replace")
+        if not file_name:
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="file_name")
+        data = _upload(form, "file", self._limits.file_bytes)
+        stored = self._world.store_file(file_name=file_name, file_type=file_type, data=data)
+        return ok({"file_key": stored.file_key})
+
+    def _message_data(self, message: Message) -> Json:
+        app = self._world.app(message.sender_id)
+        data: Json = {"message_id": message.message_id}
+        links = {
+            "root_id": message.root_id,
+            "parent_id": message.parent_id,
+            "thread_id": message.thread_id,
+        }
+        data.update({key: value for key, value in links.items() if value is not None})
+        data.update(
+            {
+                "msg_type": message.msg_type,
+                "create_time": str(message.create_time),
+                "update_time": str(message.update_time),
+                "deleted": False,
+                "updated": message.updated,
+                "chat_id": message.chat_id,
+                "sender": {
+                    "id": app.app_id,
+                    "id_type": "app_id",
+                    "sender_type": "app",
+                    "tenant_key": app.tenant_key,
+                },
+                "body": {"content": message.content},
+            }
+        )
+        return data
+
+
+def _refusal(error: OpenApiError, log_id: str) -> web.Response:
+    detail: Json = {
+        "log_id": log_id,
+        "troubleshooter": (
+            "Troubleshooting suggestions: https://open.feishu.cn/search?from=openapi"
+            f"&log_id={log_id}&code={error.code}"
+        ),
+    }
+    if error.field is not None:
+        detail["field_violations"] = [{"field": error.field, "description": error.msg}]
+    body = {"code": error.code, "msg": error.msg, "error": detail}
+    headers = {"X-Tt-Logid": log_id, **error.headers}
+    return web.json_response(body, status=error.status, headers=headers)
+
+
+def _server_error(fault: ServerError, headers: dict[str, str]) -> web.Response:
+    if fault.body == "html":
+        # What a proxy in front of the gateway answers; the SDK fails to parse it.
+        html = f"<html><body><h1>{fault.status} Server Error</h1></body></html>"
+        return web.Response(status=fault.status, text=html, content_type="text/html")
+    body = {"code": fault.status, "msg": "internal server error"}
+    return web.json_response(body, status=fault.status, headers=headers)
+
+
+async def _json_body(request: web.Request) -> Json:
+    return _json_object(await request.read())
+
+
+def _json_object(raw: bytes) -> Json:
+    try:
+        body: Any = json.loads(raw or b"{}")
+    except ValueError:
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed: body is not JSON") from None
+    if not isinstance(body, dict):
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed: body is not an object")
+    return body
+
+
+def _required(body: Json, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed", field=name)
+    return value
+
+
+def _optional(body: Json, name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed", field=name)
+    return value
+
+
+async def _multipart(request: web.Request) -> dict[str, bytes]:
+    """Every part by name; the SDK's file part has no filename and no Content-Type."""
+    if not request.content_type.startswith("multipart/"):
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed: expected multipart form")
+    reader = await request.multipart()
+    form: dict[str, bytes] = {}
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.name:
+            form[part.name] = bytes(await part.read(decode=False))
+    return form
+
+
+def _upload(form: dict[str, bytes], name: str, limit: int) -> bytes:
+    if name not in form:
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed", field=name)
+    data = form[name]
+    if not data:
+        raise OpenApiError(UPLOAD_EMPTY, "File's size can't be 0.")
+    if len(data) > limit:
+        raise OpenApiError(UPLOAD_TOO_LARGE, "The file size exceeds the limit.")
+    return data

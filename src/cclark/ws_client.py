@@ -1,0 +1,136 @@
+"""FeishuWsClient: lark-oapi's long-connection client on a thread of its own.
+
+Owns the SDK's WebSocket client, its thread and event loop, and the connection's state for
+/health. Every event is handed to the application's loop at once, so the SDK's ack goes back
+well within Feishu's 3 s; nothing is handled on the SDK's thread. Knows nothing of what the
+events mean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import Any
+
+import lark_oapi as lark
+from lark_oapi.ws import client as lark_ws_client
+
+from cclark.config import FeishuApp
+from cclark.health import LinkStatus
+
+__all__ = ["FeishuWsClient"]
+
+logger = logging.getLogger(__name__)
+
+# Seconds stop() waits for the SDK's thread to end.
+_STOP_TIMEOUT = 5.0
+
+
+class FeishuWsClient:
+    """One per process: the SDK keeps its loop in a module global (a second client hijacks it)."""
+
+    def __init__(
+        self,
+        *,
+        app: FeishuApp,
+        on_event: Callable[[Any], Coroutine[Any, Any, None]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._app = app
+        self._on_event = on_event
+        self._clock = clock
+        self._main_loop: asyncio.AbstractEventLoop | None = None
+        self._ws_loop: asyncio.AbstractEventLoop | None = None
+        self._client: Any = None
+        self._thread: threading.Thread | None = None
+        self._connected_since: float | None = None
+        self._last_event_at: float | None = None
+        self._reconnects = 0
+
+    def status(self) -> LinkStatus:
+        connected = self._client is not None and _has_socket(self._client)
+        if connected and self._connected_since is None:
+            self._connected_since = self._clock()
+        return LinkStatus(
+            connected=connected,
+            connected_since=self._connected_since if connected else None,
+            last_event_at=self._last_event_at,
+            reconnects=self._reconnects,
+        )
+
+    async def start(self) -> None:
+        """Start the SDK's client on its own thread; returns at once (it connects there)."""
+        if self._thread is not None:
+            return
+        self._main_loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="feishu-ws", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Stop the SDK's loop and wait for its thread (the SDK has no stop of its own)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        if self._ws_loop is not None:
+            self._ws_loop.call_soon_threadsafe(self._ws_loop.stop)
+        await asyncio.to_thread(thread.join, _STOP_TIMEOUT)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        # lark_oapi.ws.client keeps the loop it runs on in a module global, captured at import.
+        lark_ws_client.loop = loop
+        self._ws_loop = loop
+        handler = (
+            lark.EventDispatcherHandler.builder("", "")
+            .register_p2_im_message_receive_v1(self._hand_over)
+            .build()
+        )
+        self._client = lark.ws.Client(
+            self._app.app_id,
+            self._app.app_secret.get_secret_value(),
+            event_handler=handler,
+            domain=self._app.domain.rstrip("/"),
+            log_level=lark.LogLevel.WARNING,
+            auto_reconnect=True,
+        )
+        self._client.on_reconnecting = self._lost
+        self._client.on_reconnected = self._regained
+        try:
+            self._client.start()
+        except RuntimeError:
+            logger.debug("feishu ws loop stopped")  # what stop() does to a blocking start()
+        except Exception:  # supervisor: the thread must end with a log line, not silently
+            logger.exception("feishu ws client for app %s stopped", self._app.name)
+        finally:
+            self._connected_since = None
+
+    def _hand_over(self, data: Any) -> None:
+        """Runs on the SDK's thread: queue the event on the app loop and return at once."""
+        self._last_event_at = self._clock()
+        if self._main_loop is not None:
+            future = asyncio.run_coroutine_threadsafe(self._on_event(data), self._main_loop)
+            future.add_done_callback(_log_failure)
+
+    def _lost(self) -> None:
+        self._connected_since = None
+        logger.warning("feishu connection lost for app %s; reconnecting", self._app.name)
+
+    def _regained(self) -> None:
+        self._reconnects += 1
+        self._connected_since = self._clock()
+        logger.info("feishu connection back for app %s", self._app.name)
+
+
+def _log_failure(future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("handling a feishu event failed", exc_info=future.exception())
+
+
+def _has_socket(client: Any) -> bool:
+    # The SDK exposes no connection state; its ``_conn`` is the live socket or None.
+    return client._conn is not None
