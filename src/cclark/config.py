@@ -46,6 +46,9 @@ class FeishuApp(_Strict):
 
 class FeishuSettings(_Strict):
     apps: tuple[FeishuApp, ...] = ()
+    # The SDK's own reconnect can die silently (e.g. on a refused endpoint): after this many
+    # seconds without a connection the bot starts a fresh client, backing off up to 60 s.
+    watchdog_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class HealthSettings(_Strict):

@@ -99,7 +99,9 @@ async def serve(
         async def accept(data: Any) -> None:
             await dispatcher.accept(data)
 
-        ws = FeishuWsClient(app=app, on_event=accept)
+        ws = FeishuWsClient(
+            app=app, on_event=accept, watchdog_seconds=config.feishu.watchdog_seconds
+        )
         await ws.start()
         stack.push_async_callback(ws.stop)
         health = HealthServer(gateway=gateway, link=ws, host=config.health.host,

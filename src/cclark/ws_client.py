@@ -1,14 +1,16 @@
-"""FeishuWsClient: lark-oapi's long-connection client on a thread of its own.
+"""FeishuWsClient: lark-oapi's long-connection client on a thread of its own, watched.
 
-Owns the SDK's WebSocket client, its thread and event loop, and the connection's state for
-/health. Every event is handed to the application's loop at once, so the SDK's ack goes back
-well within Feishu's 3 s; nothing is handled on the SDK's thread. Knows nothing of what the
-events mean.
+Owns the SDK's WebSocket client, its thread and event loop, a watchdog that replaces a client
+whose connection stayed down (the SDK's reconnect task can die silently), and the connection's
+state for /health. Every event is handed to the application's loop at once, so the SDK's ack
+goes back well within Feishu's 3 s; nothing is handled on the SDK's thread. Knows nothing of
+what the events mean.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 # Seconds stop() waits for the SDK's thread to end.
 _STOP_TIMEOUT = 5.0
+# The watchdog's back-off between fresh clients, in seconds.
+_BACKOFF_FIRST = 1.0
+_BACKOFF_MAX = 60.0
 
 
 class FeishuWsClient:
@@ -38,6 +43,7 @@ class FeishuWsClient:
         *,
         app: FeishuApp,
         on_event: Callable[[Any], Coroutine[Any, Any, None]],
+        watchdog_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._app = app
@@ -50,6 +56,9 @@ class FeishuWsClient:
         self._connected_since: float | None = None
         self._last_event_at: float | None = None
         self._reconnects = 0
+        self._watchdog_seconds = watchdog_seconds
+        self._watchdog: asyncio.Task[None] | None = None
+        self._down_since: float | None = None
 
     def status(self) -> LinkStatus:
         connected = self._client is not None and _has_socket(self._client)
@@ -63,21 +72,57 @@ class FeishuWsClient:
         )
 
     async def start(self) -> None:
-        """Start the SDK's client on its own thread; returns at once (it connects there)."""
-        if self._thread is not None:
+        """Start the SDK's client on its own thread and the watchdog; returns at once."""
+        if self._watchdog is not None:
             return
         self._main_loop = asyncio.get_running_loop()
+        self._down_since = self._clock()
+        self._spawn()
+        self._watchdog = asyncio.create_task(self._watch(), name="feishu-ws-watchdog")
+
+    async def stop(self) -> None:
+        """Stop the watchdog and the SDK's loop, and wait for its thread."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
+        await self._halt()
+
+    def _spawn(self) -> None:
+        self._client = None
         self._thread = threading.Thread(target=self._run, name="feishu-ws", daemon=True)
         self._thread.start()
 
-    async def stop(self) -> None:
-        """Stop the SDK's loop and wait for its thread (the SDK has no stop of its own)."""
+    async def _halt(self) -> None:
+        """Stop the SDK's loop (it has no stop of its own) and wait for its thread."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
         if self._ws_loop is not None:
             self._ws_loop.call_soon_threadsafe(self._ws_loop.stop)
         await asyncio.to_thread(thread.join, _STOP_TIMEOUT)
+
+    async def _watch(self) -> None:
+        backoff = _BACKOFF_FIRST
+        while True:
+            await asyncio.sleep(min(1.0, self._watchdog_seconds / 4))
+            if self.status().connected:
+                self._down_since, backoff = None, _BACKOFF_FIRST
+                continue
+            now = self._clock()
+            if self._down_since is None:
+                self._down_since = now
+            if now - self._down_since < self._watchdog_seconds:
+                continue
+            logger.warning("feishu connection for app %s down for %.0fs; starting a fresh "
+                           "client", self._app.name, now - self._down_since)  # fmt: skip
+            await self._halt()
+            self._spawn()
+            self._reconnects += 1
+            self._down_since = self._clock()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from cclark.emulator import ClientConfig, Emulator
+from cclark.emulator import ClientConfig, Emulator, RefuseMode
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
 
@@ -50,14 +50,18 @@ class Bot:
         env = {"FAKE_AGENT_LOG": str(world.agent_log), "FAKE_CLAUDE_GATE": str(world.gate)}
         config = {
             "gateway": {"tmux_session": "uicc-test", "tmux_socket": self.world.socket,
-                        "workspace_roots": [str(self.world.workspace)], "poll_interval": 0.2},
+                        "workspace_roots": [str(self.world.workspace)], "poll_interval": 0.2,
+                        "ready_timeout": 2},
             "providers": {
                 "shell": {"command": f"{sys.executable} {FAKE_AGENT}", "env": env},
                 "claude": {"command": f"{sys.executable} {FAKE_CLAUDE}", "env": env},
+                # An agent that never confirms a submission: typing into it is slow.
+                "codex": {"command": f"{sys.executable} {FAKE_AGENT}", "env": env},
             },
             "feishu": {"apps": [{"name": "main", "app_id": app.app_id,
                                  "app_secret": app.app_secret, "domain": self.emu.url,
-                                 "allowed_users": [ALICE]}]},
+                                 "allowed_users": [ALICE]}],
+                       "watchdog_seconds": 3},
             "health": {"host": "127.0.0.1", "port": self.health_port},
         }  # fmt: skip
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +173,31 @@ async def test_a_server_closed_socket_is_reconnected_and_the_next_message_handle
     assert (await _reply_to(emu, "#help", chat="oc_after")).startswith("cclark drives")
 
 
+async def test_an_endpoint_refusing_for_a_while_then_recovering_is_reconnected(
+    bot: Bot, emu: Emulator
+) -> None:
+    emu.refuse_ws_endpoint(RefuseMode.HTTP_503, seconds=3)
+    await emu.close_connections()
+    await emu.wait_connected(count=2, within=60)
+
+    assert (await _reply_to(emu, "#help", chat="oc_refused")).startswith("cclark drives")
+
+
+async def test_a_reconnect_the_sdk_gives_up_on_is_restarted_by_the_watchdog(
+    bot: Bot, emu: Emulator
+) -> None:
+    # The SDK treats "connection limit exceeded" as fatal: its reconnect task dies silently.
+    emu.refuse_ws_endpoint(RefuseMode.EXCEED_CONN_LIMIT, seconds=2)
+    await emu.close_connections()
+    await emu.wait_connected(count=2, within=60)
+
+    assert (await _reply_to(emu, "#help", chat="oc_watchdog")).startswith("cclark drives")
+    status, body = await bot.health()
+    assert status == 200
+    assert body["feishu"]["reconnects"] >= 1
+    assert "starting a fresh client" in bot.log.read_text()
+
+
 async def test_rate_limits_5xx_and_a_revoked_token_are_retried_and_nothing_doubles(
     bot: Bot, emu: Emulator
 ) -> None:
@@ -186,16 +215,34 @@ async def test_an_event_in_two_parts_is_handled(bot: Bot, emu: Emulator) -> None
     assert (await _reply_to(emu, "#help", chat="oc_parts", parts=2)).startswith("cclark drives")
 
 
+async def _bot_with_window(world: World, emu: Emulator, provider: str, chat: str) -> Bot:
+    running = Bot(world, emu)
+    running.write_config()
+    async with UnifiedICC(load_config()) as gateway:
+        await gateway.create_window(world.workspace, provider,
+                                    channel_id=ChannelId(f"feishu:main:{chat}"))  # fmt: skip
+        await wait_until(lambda: world.agent_entries("started"), what="the agent")
+    running.start()
+    return running
+
+
+async def test_a_slow_gateway_call_does_not_delay_the_ack(world: World, emu: Emulator) -> None:
+    running = await _bot_with_window(world, emu, "codex", "oc_slow")
+    try:
+        await emu.wait_connected(within=60)
+        posted = await emu.post_text("take your time", chat_id="oc_slow", sender_open_id=ALICE)
+        ack = await emu.wait_for_ack(posted.event_id)
+        submitted = await wait_until(lambda: world.agent_entries("submit"), what="the text")
+    finally:
+        running.stop()
+    assert ack.latency < 1.0
+    assert submitted[0]["text"] == "take your time"
+
+
 async def test_text_reaches_the_bound_agent_and_its_reply_comes_back(
     world: World, emu: Emulator
 ) -> None:
-    running = Bot(world, emu)
-    running.write_config()
-    channel = ChannelId("feishu:main:oc_agent")
-    async with UnifiedICC(load_config()) as gateway:
-        await gateway.create_window(world.workspace, "claude", channel_id=channel)
-        await wait_until(lambda: world.agent_entries("started"), what="the agent")
-    running.start()
+    running = await _bot_with_window(world, emu, "claude", "oc_agent")
     try:
         await emu.wait_connected(within=60)
         posted = await emu.post_text("please say hi", chat_id="oc_agent", sender_open_id=ALICE)
