@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,25 @@ def test_cclark_with_several_apps_asks_which_one(tmp_path: Path) -> None:
     assert "several Feishu apps are configured (a, b)" in several.stderr
     assert "--app NAME" in several.stderr
     assert "no Feishu app named 'c' (configured: a, b)" in unknown.stderr
+
+
+def test_cclark_emulator_serves_its_control_surface_on_loopback(tmp_path: Path) -> None:
+    env = {**os.environ, "UNIFIED_ICC_DIR": str(tmp_path), "NO_PROXY": "127.0.0.1,localhost"}
+    emulator = subprocess.Popen([str(BIN / "cclark"), "emulator", "--port", "0"], env=env,
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert emulator.stdout is not None
+        line = emulator.stdout.readline()
+        url = line[line.index("http://") :].split()[0]
+        with urllib.request.urlopen(f"{url}/_emulator", timeout=30) as response:
+            overview = json.loads(response.read())
+        refused = subprocess.run([str(BIN / "cclark"), "emulator", "--host", "0.0.0.0"],
+                                 env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
+        if emulator.stdout is not None:
+            emulator.stdout.close()
+    assert url.startswith("http://127.0.0.1:")
+    assert "apps" in overview
+    assert refused.returncode == 2

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from cclark.config import CclarkConfig, load_cclark_config
+from cclark.emulator.__main__ import main as emulator_main
 from cclark.errors import CclarkError
 from cclark.main import run
 from unified_icc import UnifiedICCError
@@ -22,7 +23,10 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the command; 0 ok, 1 configuration or start-up error."""
     stream = out or sys.stdout
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        return emulator_main(arguments[1:])
+    args = _parser().parse_args(arguments)
     try:
         config = load_cclark_config(args.config_dir, config_file=args.config)
         if args.command == "check-config":
@@ -50,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("check-config", help="validate config.yaml and summarise it (no secrets)")
+    sub.add_parser("emulator", help="run the local Feishu emulator (see `cclark emulator -h`)")
     return parser
 
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -162,6 +163,26 @@ async def test_a_sender_not_on_the_list_gets_nothing_and_is_audited(
     assert [s for s in emu.sent if s.chat_id == "oc_intruder"] == []
     refusal = next(a for a in bot.audit() if a["kind"] == "refusal")
     assert refusal["user"] == MALLORY
+
+
+async def test_a_message_from_before_the_bot_started_is_not_acted_on_and_the_user_is_told(
+    bot: Bot, emu: Emulator
+) -> None:
+    an_hour_ago = int((time.time() - 3600) * 1000)
+
+    text = await _reply_to(emu, "#help", chat="oc_old", create_time=an_hour_ago)
+
+    assert "arrived while cclark was not running" in text
+    assert "#help" in text
+
+
+async def test_a_picture_gets_a_polite_answer(bot: Bot, emu: Emulator) -> None:
+    before = len(emu.sent)
+    await emu.post_message("image", {"image_key": "img_v2_x"}, chat_id="oc_pic",
+                           sender_open_id=ALICE)  # fmt: skip
+    sent = await emu.wait_for_sent(before + 1, within=30)
+
+    assert sent[-1].text.startswith("I can only read text messages for now")
 
 
 async def test_a_server_closed_socket_is_reconnected_and_the_next_message_handled(
