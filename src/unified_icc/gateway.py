@@ -11,12 +11,13 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from unified_icc.channel_router import ChannelRouter
+from unified_icc.channel_router import ChannelRouter, SettingValue
 from unified_icc.config import Config, load_config
 from unified_icc.errors import (
     GatewayStateError,
@@ -28,13 +29,14 @@ from unified_icc.errors import (
 from unified_icc.event_bus import EventBus
 from unified_icc.events import (
     AgentMessageEvent,
+    AgentStatus,
     PromptInfo,
     StatusEvent,
     WindowChange,
     WindowEvent,
 )
 from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile
-from unified_icc.ids import ChannelId, WindowId
+from unified_icc.ids import ChannelId, WindowId, new_record_id
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
@@ -433,6 +435,53 @@ class UnifiedICC:
         if previous is not None:
             self._save()
         return previous
+
+    def channel_setting(
+        self, channel_id: ChannelId, key: str, default: SettingValue = None
+    ) -> SettingValue:
+        """A per-channel setting, or ``default``."""
+        return self.channel_router.setting(channel_id, key, default)
+
+    def set_channel_setting(self, channel_id: ChannelId, key: str, value: SettingValue) -> None:
+        """Store a per-channel setting (e.g. verbose) and persist it at once."""
+        self.channel_router.set_setting(channel_id, key, value)
+        self._save()
+
+    def status_of(self, window_id: WindowId) -> tuple[AgentStatus | None, PromptInfo | None]:
+        """What the window's screen last showed: its status and the prompt on it, if any.
+
+        Raises: WindowNotFoundError.
+        """
+        return self.monitor.screens.last(self._record(window_id).record_id)
+
+    async def adopt_window(self, window_id: WindowId, channel_id: ChannelId) -> WindowInfo:
+        """Make an orphaned agent window ours, owned by and bound to ``channel_id``.
+
+        Only windows that list_orphaned_agent_windows() reports can be adopted.
+        Raises: WindowNotFoundError (not an orphan agent window), TmuxError.
+        """
+        self._require_started()
+        orphan = next((o for o in await self.list_orphaned_agent_windows()
+                       if o.window_id == window_id), None)  # fmt: skip
+        if orphan is None:
+            raise WindowNotFoundError(
+                f"window {window_id} is not an orphaned agent window of this session",
+                window_id=window_id,
+            )
+        record = WindowRecord(
+            record_id=new_record_id(), window_id=window_id, provider=orphan.provider,
+            mode="normal", cwd=orphan.cwd, channel_id=channel_id,
+            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        )  # fmt: skip
+        await self._backend.mark_window(window_id, record.record_id)
+        self.window_store.add(record)
+        self.channel_router.bind(channel_id, window_id)
+        self._save()
+        self.monitor.rewatch()
+        adopted = WindowEvent(window_id=window_id, kind=WindowChange.ADOPTED,
+                              channel_ids=(channel_id,), provider=orphan.provider)  # fmt: skip
+        await self._bus.emit(adopted)
+        return WindowInfo.from_record(record)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -49,6 +49,9 @@ class FakeTmux:
     async def probe(self, target: WindowId) -> PaneProbe:
         return PaneProbe(record_id="", dead=False, dead_status=None)
 
+    async def mark_window(self, target: WindowId, record_id: str) -> None:
+        self.calls["mark_window"] += 1
+
     async def has_session(self, session: str) -> bool:
         self.calls["has_session"] += 1
         return True

@@ -100,6 +100,9 @@ class TmuxBackend(Protocol):
     async def probe(self, target: WindowId) -> PaneProbe:
         """The window's record id option ('' when unset) and whether its pane is dead."""
 
+    async def mark_window(self, target: WindowId, record_id: str) -> None:
+        """Set our record id option on an existing window (adopting it)."""
+
     async def has_session(self, session: str) -> bool:
         """Whether the tmux server answers and holds ``session``."""
 

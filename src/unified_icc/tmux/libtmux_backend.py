@@ -169,6 +169,9 @@ class LibtmuxBackend:
         window_id, pane_id = lines[0].split(" ", 1)
         return CreatedWindow(window_id=parse_window_id(window_id), pane_id=parse_pane_id(pane_id))
 
+    async def mark_window(self, target: WindowId, record_id: str) -> None:
+        await self._run("set-option", "-w", "-t", target, RECORD_OPTION, record_id)
+
     async def ensure_session(self, session: str, *, width: int, height: int, banner: str) -> bool:
         # tmux keeps a session only while it has a window: a quiet home window holds it, so
         # the session (and `tmux attach -t <session>`) exists before the first agent does.

@@ -241,3 +241,34 @@ async def test_create_window_refuses_a_provider_that_is_not_installed(world: Wor
         with pytest.raises(ProviderNotInstalledError, match="codex is not installed"):
             await gateway.create_window(world.workspace, "codex")
     assert _panes(world) == {}
+
+
+async def test_an_orphaned_agent_window_can_be_adopted_by_a_channel(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _fake_claude_on_path(world, monkeypatch)
+    events: list[WindowEvent] = []
+    async with UnifiedICC(world.config()) as gateway:
+        gateway.on_window_change(_collect(events))
+        made = world.tmux("new-window", "-d", "-t", "=uicc-test:", "-P", "-F", "#{window_id}",
+                          "--", str(bin_dir / "claude"))  # fmt: skip
+        foreign = WindowId(made.stdout.strip())
+
+        adopted = await gateway.adopt_window(foreign, CHAT_B)
+
+        assert (adopted.provider, adopted.channel_id) == ("claude", CHAT_B)
+        assert gateway.channel_router.resolve_window(CHAT_B) == foreign
+        assert await gateway.list_orphaned_agent_windows() == ()
+        assert [e.kind for e in events] == [WindowChange.ADOPTED]
+        with pytest.raises(WindowNotFoundError, match="not an orphaned agent window"):
+            await gateway.adopt_window(foreign, CHAT_A)
+    async with UnifiedICC(world.config()) as again:
+        assert again.channel_router.resolve_window(CHAT_B) == foreign
+
+
+async def test_channel_settings_persist_across_a_restart(world: World) -> None:
+    async with UnifiedICC(world.config()) as gateway:
+        gateway.set_channel_setting(CHAT_A, "verbose", True)
+    async with UnifiedICC(world.config()) as again:
+        assert again.channel_setting(CHAT_A, "verbose", False) is True
+        assert again.channel_setting(CHAT_B, "verbose", False) is False
