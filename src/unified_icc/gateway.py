@@ -447,6 +447,10 @@ class UnifiedICC:
         self.channel_router.set_setting(channel_id, key, value)
         self._save()
 
+    def installed_providers(self) -> tuple[tuple[str, bool], ...]:
+        """Every provider's name and whether its command is on PATH, in a stable order."""
+        return tuple((p.name, p.is_installed()) for p in self.providers.all())
+
     def status_of(self, window_id: WindowId) -> tuple[AgentStatus | None, PromptInfo | None]:
         """What the window's screen last showed: its status and the prompt on it, if any.
 

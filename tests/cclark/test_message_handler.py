@@ -24,12 +24,12 @@ class Replies:
         self.sent.append(text)
 
 
-def _event(text: str, chat: str = "oc_1") -> FeishuMessageEvent:
+def _event(text: str, chat: str = "oc_1", user: str = "ou_a") -> FeishuMessageEvent:
     raw = {
         "schema": "2.0",
         "header": {"event_id": "ev", "event_type": "im.message.receive_v1",
                    "create_time": "1", "app_id": "cli_1"},
-        "event": {"sender": {"sender_id": {"open_id": "ou_a"}, "sender_type": "user"},
+        "event": {"sender": {"sender_id": {"open_id": user}, "sender_type": "user"},
                   "message": {"message_id": f"om_{text}", "chat_id": chat, "chat_type": "p2p",
                               "message_type": "text", "content": json.dumps({"text": text}),
                               "create_time": "1"}},
@@ -64,7 +64,7 @@ async def test_text_without_a_bound_window_gets_guidance_and_creates_nothing(
 
     await handler.handle(_event("please fix the bug"))
 
-    assert replies.sent == ["This chat has no agent session. Send #help to see how to start one."]
+    assert replies.sent == ["This chat has no agent session. Send #new to start one, or #help."]
     assert gateway.windows() == ()
 
 
@@ -95,5 +95,87 @@ def test_render_shows_the_agents_side_only() -> None:
                      text="(no output)\nmore", tool_id="t1"),
     ]  # fmt: skip
 
-    assert render_messages(messages) == "On it.\n\n▸ Bash: touch x\n\n  ↳ (no output)"
+    rendered = render_messages(messages)
+    assert rendered == "On it.\n\n▸ Bash: touch x\n\n  ↳ (no output) … (1 more lines)"
     assert ChannelId("feishu:main:oc_1") == _event("x").channel_id
+
+
+async def _say(handler: MessageHandler, replies: Replies, *texts: str, chat: str = "oc_1") -> str:
+    for text in texts:
+        await handler.handle(_event(text, chat))
+    return replies.sent[-1]
+
+
+async def test_new_wizard_mkdir_ok_shell_starts_a_window_in_the_new_folder(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+
+    last = await _say(handler, replies, "#new", "#mkdir demo", "ok", "shell")
+
+    assert last.startswith("Session started: shell (standard) in ")
+    (window,) = gateway.windows()
+    assert window.cwd == (world.workspace / "demo").resolve()
+    assert gateway.channel_router.resolve_window(_event("x").channel_id) == window.window_id
+
+
+async def test_new_twice_closes_the_first_window_and_leaves_others_alone(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    other = await gateway.create_window(world.workspace, "shell",
+                                        channel_id=ChannelId("feishu:main:oc_other"))  # fmt: skip
+    await _say(handler, replies, "#new", "ok", "shell")
+    first = gateway.channel_router.resolve_window(_event("x").channel_id)
+
+    answer = await _say(handler, replies, "#new")
+
+    assert f"Closed this chat's previous session ({first})" in answer
+    assert [w.window_id for w in gateway.windows()] == [other.window_id]
+
+
+async def test_a_chat_cannot_close_another_chats_window(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    theirs = await gateway.create_window(world.workspace, "shell",
+                                         channel_id=ChannelId("feishu:main:oc_theirs"))  # fmt: skip
+
+    listing = await _say(handler, replies, "#session list")
+    closing = await _say(handler, replies, "#session close 1")
+
+    assert listing == "This chat has no sessions. Send #new to start one."
+    assert closing.startswith("There is no session 1")
+    assert [w.window_id for w in gateway.windows()] == [theirs.window_id]
+
+
+async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid_ones(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    await _say(handler, replies, "#new", "ok", "claude", "standard")
+    await wait_until(lambda: world.agent_entries("started"), what="the agent")
+    window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    await handler.handle(_event("ASK: touch chosen.txt"))
+    await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
+
+    wrong = await _say(handler, replies, "9")
+    right = await _say(handler, replies, "1")
+
+    assert wrong == "option 9 is not on screen; reply with one of 1, 2, 3"
+    assert right == "Answered 1. Yes"
+    await wait_until(lambda: (world.workspace / "chosen.txt").exists(), what="the file")
+
+
+async def test_status_and_verbose(gateway: UnifiedICC, world: World, tmp_path: Path) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    await _say(handler, replies, "#new", "ok", "shell")
+
+    verbose = await _say(handler, replies, "#verbose on")
+    status = await _say(handler, replies, "#status")
+    wrong = await _say(handler, replies, "#verbose loud")
+
+    assert verbose == "Verbose is on."
+    assert "shell (standard) in" in status
+    assert "Verbose: on" in status
+    assert wrong.startswith("Send #verbose on")

@@ -1,19 +1,31 @@
-"""MessageHandler: ``#help``, unknown commands, and text for the chat's bound agent window.
+"""MessageHandler: routes one chat message to the wizard, a prompt answer, a command, or the agent.
 
-Owns the minimal command set and turning gateway messages into chat text; calls only the
-gateway's public API (never tmux) and the replier. The full command set and the wizard are
-the chat-experience work.
+Owns the order of that decision, the ``#new`` flow around the wizard (closing this chat's
+windows, warning about orphans, starting the window, sending the first text), and turning
+gateway messages into chat text. Calls only the gateway's public API (never tmux).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from cclark.audit import AuditKind, AuditLog, AuditRecord
 from cclark.event_parsers import FeishuMessageEvent
+from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Replier
-from unified_icc import AgentMessage, MessageKind, MessageRole, UnifiedICC, UnifiedICCError
+from cclark.handlers.session_creation import Launch, ProviderChoice, Wizard, WizardState
+from unified_icc import (
+    AgentMessage,
+    AgentStatus,
+    ChannelId,
+    MessageKind,
+    MessageRole,
+    UnifiedICC,
+    UnifiedICCError,
+    Workspace,
+)
 
 __all__ = ["HELP", "MessageHandler", "render_messages"]
 
@@ -21,45 +33,168 @@ logger = logging.getLogger(__name__)
 
 HELP = """cclark drives AI coding agents running in tmux on your machine.
 
-• Any text goes to this chat's agent session.
-• #help shows this message.
+#new [text] — start a session: pick a folder, an agent and a mode (the text is sent first)
+#status — this chat's session: agent, folder, session id, state
+#session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
+#esc — press Escape in the agent
+#verbose on|off — show thinking and full tool output
+#cancel — leave the #new wizard
+#help — this message
 
-This chat has no agent session yet. Sessions are started with #new (being built); until then
-an administrator can bind one with the unified-icc command."""
+Any other text goes to the agent. When the agent asks a question with numbered options,
+reply with the number."""
 
-NO_SESSION = "This chat has no agent session. Send #help to see how to start one."
+NO_SESSION = "This chat has no agent session. Send #new to start one, or #help."
+WIZARD_WORDS = ("#select", "#mkdir", "#cancel")
+WIZARD_TIMEOUT = 600.0
 
 
 class MessageHandler:
-    def __init__(self, *, gateway: UnifiedICC, replier: Replier, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        *,
+        gateway: UnifiedICC,
+        replier: Replier,
+        audit: AuditLog,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._gateway = gateway
         self._replier = replier
         self._audit = audit
+        self._clock = clock
+        self._sessions = SessionCommands(gateway=gateway)
+        self._wizards: dict[tuple[ChannelId, str], WizardState] = {}
 
     async def handle(self, event: FeishuMessageEvent) -> None:
         text = (event.text or "").strip()
-        if text.startswith("#"):
-            await self._command(event, text)
+        key = (event.channel_id, event.sender_open_id or "")
+        command = text.split(maxsplit=1)[0].lower() if text.startswith("#") else ""
+        if key in self._wizards and (not command or command in WIZARD_WORDS):
+            await self._wizard_step(event, key, text)
+        elif text.isdigit() and await self._answer(event, int(text)):
             return
+        elif command:
+            await self._command(event, command, text[len(command):].strip())
+        else:
+            await self._to_agent(event, text)
+
+    # -- routes --------------------------------------------------------------------------------
+
+    async def _to_agent(self, event: FeishuMessageEvent, text: str) -> None:
         window = self._gateway.channel_router.resolve_window(event.channel_id)
         if window is None:
-            await self._replier.reply_text(event, NO_SESSION)
+            await self._say(event, NO_SESSION)
             return
         self._record(AuditKind.KEYSTROKES, event, text, window)
         try:
             await self._gateway.send_to_window(window, text)
         except UnifiedICCError as exc:
-            await self._replier.reply_text(event, f"Not sent: {exc}")
+            await self._say(event, f"Not sent: {exc}")
 
-    async def _command(self, event: FeishuMessageEvent, text: str) -> None:
-        command = text.split(maxsplit=1)[0].lower()
-        self._record(AuditKind.COMMAND, event, command, None)
+    async def _answer(self, event: FeishuMessageEvent, choice: int) -> bool:
+        """Answer the prompt on the bound window's screen; False when there is none."""
+        window = self._gateway.channel_router.resolve_window(event.channel_id)
+        if window is None:
+            return False
+        status, prompt = self._gateway.status_of(window)
+        if status is not AgentStatus.PROMPT or prompt is None:
+            return False
+        self._record(AuditKind.PROMPT_ANSWER, event, str(choice), window)
+        try:
+            answered = await self._gateway.answer_prompt(window, choice)
+        except UnifiedICCError as exc:
+            await self._say(event, str(exc))
+            return True
+        label = next((o.label for o in answered.options if o.number == choice), "")
+        await self._say(event, f"Answered {choice}. {label}")
+        return True
+
+    async def _command(self, event: FeishuMessageEvent, command: str, argument: str) -> None:
+        self._record(AuditKind.COMMAND, event, f"{command} {argument}".strip(), None)
+        channel = event.channel_id
+        try:
+            answer = await self._run_command(event, command, argument, channel)
+        except UnifiedICCError as exc:
+            answer = f"{command} failed: {exc}"
+        if answer:
+            await self._say(event, answer)
+
+    async def _run_command(
+        self, event: FeishuMessageEvent, command: str, argument: str, channel: ChannelId
+    ) -> str:
         if command == "#help":
-            await self._replier.reply_text(event, HELP)
+            return HELP
+        if command == "#new":
+            return await self._new(event, argument)
+        if command == "#cancel":
+            return "There is no #new wizard to cancel."
+        if command == "#status":
+            return await self._sessions.status(channel)
+        if command == "#verbose":
+            return self._sessions.verbose(channel, argument)
+        if command == "#esc":
+            return await self._sessions.escape(channel)
+        if command == "#session":
+            return await self._sessions.session(channel, argument)
+        return f"Unknown command {command}. Send #help for the commands there are."
+
+    # -- #new ----------------------------------------------------------------------------------
+
+    async def _new(self, event: FeishuMessageEvent, text: str) -> str:
+        closed = await self._gateway.kill_channel_windows(event.channel_id)
+        orphans = await self._gateway.list_orphaned_agent_windows()
+        notes = []
+        if closed:
+            notes.append(f"Closed this chat's previous session ({', '.join(closed)}).")
+        if orphans:
+            notes.append(f"Note: {len(orphans)} agent window(s) in tmux belong to no chat; they "
+                         "were left alone (see #session list).")  # fmt: skip
+        state, answer = self._wizard().start(text, now=self._clock())
+        if isinstance(state, WizardState):
+            self._wizards[(event.channel_id, event.sender_open_id or "")] = state
+        return "\n".join([*notes, answer])
+
+    async def _wizard_step(
+        self, event: FeishuMessageEvent, key: tuple[ChannelId, str], text: str
+    ) -> None:
+        wizard = self._wizard()
+        state = self._wizards.pop(key)
+        if wizard.expired(state, now=self._clock()):
+            await self._say(event, "The #new wizard timed out. Send #new to start again.")
             return
-        await self._replier.reply_text(
-            event, f"Unknown command {command}. Send #help for the commands there are."
-        )
+        outcome, answer = wizard.step(state, text, now=self._clock())
+        if isinstance(outcome, WizardState):
+            self._wizards[key] = outcome
+        if answer:
+            await self._say(event, answer)
+        if isinstance(outcome, Launch):
+            await self._launch(event, outcome)
+
+    async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
+        self._record(AuditKind.COMMAND, event, f"launch {launch.provider} {launch.mode}", None)
+        try:
+            window = await self._gateway.create_window(
+                launch.path, launch.provider, launch.mode, channel_id=event.channel_id
+            )
+        except UnifiedICCError as exc:
+            await self._say(event, f"Could not start the session: {exc}")
+            return
+        mode = "standard" if launch.mode == "normal" else launch.mode
+        await self._say(event, f"Session started: {launch.provider} ({mode}) in {launch.path}, "
+                               f"window {window.window_id}. Send text to talk to it.")  # fmt: skip
+        if launch.text:
+            await self._to_agent(event, launch.text)
+
+    def _wizard(self) -> Wizard:
+        providers = [ProviderChoice(name=name, installed=installed)
+                     for name, installed in self._gateway.installed_providers()]  # fmt: skip
+        workspace = Workspace(self._gateway.config.gateway.workspace_roots)
+        return Wizard(workspace=workspace, providers=providers, timeout=WIZARD_TIMEOUT)
+
+    # -- output --------------------------------------------------------------------------------
+
+    async def _say(self, event: FeishuMessageEvent, text: str) -> None:
+        await self._replier.reply_text(event, text)
 
     def _record(
         self, kind: AuditKind, event: FeishuMessageEvent, detail: str, window: str | None
@@ -77,19 +212,25 @@ class MessageHandler:
         )
 
 
-def render_messages(messages: Sequence[AgentMessage]) -> str:
+def render_messages(messages: Sequence[AgentMessage], *, verbose: bool = False) -> str:
     """The agent's side of a batch as chat text: replies, tool calls and short results."""
     parts = []
     for message in messages:
         if message.role is MessageRole.USER and message.kind is MessageKind.TEXT:
             continue  # the person's own words, already in the chat
-        if message.kind is MessageKind.TEXT:
+        if message.kind in (MessageKind.TEXT, MessageKind.LOCAL_COMMAND):
             parts.append(message.text)
         elif message.kind is MessageKind.TOOL_USE:
             parts.append(f"▸ {message.text}")
         elif message.kind is MessageKind.TOOL_RESULT:
-            first = message.text.strip().splitlines()[0] if message.text.strip() else ""
-            parts.append(f"  ↳ {first[:200]}")
-        elif message.kind is MessageKind.LOCAL_COMMAND:
-            parts.append(message.text)
+            parts.append(_result(message.text, verbose=verbose))
+        elif message.kind is MessageKind.THINKING:
+            parts.append(f"💭 {message.text}" if verbose else "💭 (thinking)")
     return "\n\n".join(part for part in parts if part.strip())
+
+
+def _result(text: str, *, verbose: bool) -> str:
+    lines = text.strip().splitlines()
+    if verbose or len(lines) <= 1:
+        return "  ↳ " + "\n    ".join(lines)
+    return f"  ↳ {lines[0][:200]} … ({len(lines) - 1} more lines)"

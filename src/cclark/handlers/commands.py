@@ -1,0 +1,127 @@
+"""The chat's ``#`` commands other than the wizard: status, verbose, sessions, escape.
+
+Owns what each command does and answers, through the gateway's public API only; a chat only
+ever sees, switches to or closes its own windows (and orphans, which it may adopt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unified_icc import (
+    ChannelId,
+    OrphanWindow,
+    UnifiedICC,
+    UnifiedICCError,
+    WindowId,
+    WindowInfo,
+)
+
+__all__ = ["SessionCommands", "SessionEntry"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionEntry:
+    """One numbered line of ``#session list``."""
+
+    window_id: WindowId
+    label: str
+    orphan: bool
+
+
+class SessionCommands:
+    def __init__(self, *, gateway: UnifiedICC) -> None:
+        self._gateway = gateway
+        # What each chat was last shown by #session list, so numbers mean what they showed.
+        self._listed: dict[ChannelId, tuple[SessionEntry, ...]] = {}
+
+    async def status(self, channel: ChannelId) -> str:
+        window = self._gateway.channel_router.resolve_window(channel)
+        verbose = "on" if self._gateway.channel_setting(channel, "verbose", False) else "off"
+        if window is None:
+            return f"No agent session in this chat. Send #new to start one. (verbose: {verbose})"
+        info = self._gateway.window_info(window)
+        status, prompt = self._gateway.status_of(window)
+        state = "exited" if info.dead else (status.value if status else "unknown")
+        if prompt is not None:
+            state += f" — waiting for an answer: {prompt.title}"
+        return (f"Window {info.window_id}: {info.provider} ({_mode(info.mode)}) in {info.cwd}\n"
+                f"Session: {info.session_id or 'not known yet'}\nStatus: {state}\n"
+                f"Verbose: {verbose}")  # fmt: skip
+
+    def verbose(self, channel: ChannelId, argument: str) -> str:
+        choice = argument.strip().lower()
+        if choice not in ("on", "off"):
+            return "Send #verbose on (show thinking and full tool output) or #verbose off."
+        self._gateway.set_channel_setting(channel, "verbose", choice == "on")
+        return f"Verbose is {choice}."
+
+    async def escape(self, channel: ChannelId) -> str:
+        window = self._gateway.channel_router.resolve_window(channel)
+        if window is None:
+            return "No agent session in this chat. Send #new to start one."
+        await self._gateway.send_key(window, "Escape")
+        return "Sent Escape to the agent."
+
+    async def session(self, channel: ChannelId, argument: str) -> str:
+        words = argument.split()
+        if not words or words[0].lower() == "list":
+            return await self._list(channel)
+        action, number = words[0].lower(), words[1] if len(words) > 1 else ""
+        if action not in ("switch", "close") or not number.isdigit():
+            return "Send #session list, #session switch <n> or #session close <n>."
+        entries = self._listed.get(channel, ())
+        if not 1 <= int(number) <= len(entries):
+            return f"There is no session {number} in the last list: send #session list first."
+        entry = entries[int(number) - 1]
+        if action == "switch":
+            return await self._switch(channel, entry)
+        return await self._close(channel, entry)
+
+    async def _list(self, channel: ChannelId) -> str:
+        own = [w for w in self._gateway.windows() if w.channel_id == channel]
+        orphans = await self._gateway.list_orphaned_agent_windows()
+        bound = self._gateway.channel_router.resolve_window(channel)
+        entries = (*(_own_entry(w, bound) for w in own), *(_orphan_entry(o) for o in orphans))
+        self._listed[channel] = entries
+        if not entries:
+            return "This chat has no sessions. Send #new to start one."
+        return "Sessions:\n" + "\n".join(f"{i}. {e.label}" for i, e in enumerate(entries, 1))
+
+    async def _switch(self, channel: ChannelId, entry: SessionEntry) -> str:
+        try:
+            if entry.orphan:
+                await self._gateway.adopt_window(entry.window_id, channel)
+            else:
+                self._gateway.bind_channel(channel, entry.window_id)
+        except UnifiedICCError as exc:
+            return f"Could not switch: {exc}"
+        return f"This chat now talks to window {entry.window_id}."
+
+    async def _close(self, channel: ChannelId, entry: SessionEntry) -> str:
+        if entry.orphan:
+            return (f"Window {entry.window_id} does not belong to this chat, so it was left "
+                    "alone. Switch to it first to adopt it.")  # fmt: skip
+        try:
+            await self._gateway.kill_window(entry.window_id)
+        except UnifiedICCError as exc:
+            return f"Could not close: {exc}"
+        return f"Closed window {entry.window_id}."
+
+
+def _mode(mode: str) -> str:
+    return "standard" if mode == "normal" else mode
+
+
+def _own_entry(window: WindowInfo, bound: WindowId | None) -> SessionEntry:
+    marks = [" (this chat)"] if window.window_id == bound else []
+    if window.dead:
+        marks.append(" (exited)")
+    label = f"{window.provider} ({_mode(window.mode)}) in {window.cwd}{''.join(marks)}"
+    return SessionEntry(window_id=window.window_id, label=label, orphan=False)
+
+
+def _orphan_entry(orphan: OrphanWindow) -> SessionEntry:
+    label = f"{orphan.provider} in {orphan.cwd} — not started by cclark (switch to adopt it)"
+    return SessionEntry(window_id=orphan.window_id, label=label, orphan=True)
+
