@@ -21,11 +21,17 @@ from cclark.config import CclarkConfig, FeishuApp
 from cclark.errors import CclarkError
 from cclark.event_parsers import FeishuMessageEvent, parse_feishu_channel
 from cclark.feishu_client import FeishuClient
-from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler, render_messages
+from cclark.handlers import (
+    Dispatcher,
+    InboundPolicy,
+    MessageHandler,
+    render_messages,
+    render_prompt,
+)
 from cclark.health import HealthServer
 from cclark.seen_messages import SeenMessages
 from cclark.ws_client import FeishuWsClient
-from unified_icc import AgentMessageEvent, UnifiedICC
+from unified_icc import AgentMessageEvent, AgentStatus, ChannelId, StatusEvent, UnifiedICC
 
 __all__ = ["ChatReplies", "run", "serve"]
 
@@ -45,21 +51,44 @@ class ChatReplies:
 Relay = Callable[[AgentMessageEvent], Awaitable[None]]
 
 
-def _relay(app: FeishuApp, adapter: FeishuAdapter) -> Relay:
+def _relay(app: FeishuApp, adapter: FeishuAdapter, gateway: UnifiedICC) -> Relay:
     async def relay(event: AgentMessageEvent) -> None:
-        text = render_messages(event.messages)
-        if not text:
-            return
-        for channel_id in event.channel_ids:
-            if parse_feishu_channel(channel_id).app != app.name:
-                continue  # another app's chat: its own process answers it
-            try:
-                await adapter.send_text(channel_id, text)
-            except CclarkError as exc:
-                logger.error("could not post output of %s to %s: %s",
-                             event.window_id, channel_id, exc)  # fmt: skip
+        for channel_id in _ours(app, event.channel_ids):
+            verbose = bool(gateway.channel_setting(channel_id, "verbose", False))
+            text = render_messages(event.messages, verbose=verbose)
+            if text:
+                await _post(adapter, channel_id, text, event.window_id)
 
     return relay
+
+
+StatusRelay = Callable[[StatusEvent], Awaitable[None]]
+
+
+def _prompt_relay(app: FeishuApp, adapter: FeishuAdapter) -> StatusRelay:
+    async def relay(event: StatusEvent) -> None:
+        if event.status is AgentStatus.PROMPT and event.prompt is not None:
+            text = render_prompt(event.prompt)
+        elif event.status is AgentStatus.DEAD:
+            text = "The agent has exited. Send #new to start a new session."
+        else:
+            return
+        for channel_id in _ours(app, event.channel_ids):
+            await _post(adapter, channel_id, text, event.window_id)
+
+    return relay
+
+
+def _ours(app: FeishuApp, channels: tuple[ChannelId, ...]) -> list[ChannelId]:
+    # Another app's chats are answered by that app's own process.
+    return [c for c in channels if parse_feishu_channel(c).app == app.name]
+
+
+async def _post(adapter: FeishuAdapter, channel_id: ChannelId, text: str, window: str) -> None:
+    try:
+        await adapter.send_text(channel_id, text)
+    except CclarkError as exc:
+        logger.error("could not post for window %s to %s: %s", window, channel_id, exc)
 
 
 async def serve(
@@ -81,7 +110,8 @@ async def serve(
         gateway = UnifiedICC(config.gateway)
         await gateway.start()
         stack.push_async_callback(gateway.stop)
-        gateway.on_message(_relay(app, adapter))
+        gateway.on_message(_relay(app, adapter, gateway))
+        gateway.on_status(_prompt_relay(app, adapter))
         replies = ChatReplies(adapter)
         handler = MessageHandler(gateway=gateway, replier=replies, audit=audit)
         dispatcher = Dispatcher(

@@ -19,6 +19,8 @@ import aiohttp
 import pytest
 
 from cclark.emulator import ClientConfig, Emulator, RefuseMode
+from fakes.agent_homes import INHERITED_ENV_TO_DROP, agent_cli, kill_home_processes, seed_agent_home
+from fakes.model_apis import FakeModelAPIs
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
 
@@ -45,7 +47,7 @@ class Bot:
         self.log = world.root / "cclark.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def write_config(self) -> None:
+    def write_config(self, real_claude: dict[str, str] | None = None) -> None:
         app = self.emu.app
         world = self.world
         env = {"FAKE_AGENT_LOG": str(world.agent_log), "FAKE_CLAUDE_GATE": str(world.gate)}
@@ -65,6 +67,9 @@ class Bot:
                        "watchdog_seconds": 3},
             "health": {"host": "127.0.0.1", "port": self.health_port},
         }  # fmt: skip
+        if real_claude is not None:
+            claude = {"command": str(agent_cli("claude")), "env": real_claude}
+            config["providers"]["claude"] = claude  # type: ignore[index]
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
         (self.world.config_dir / "config.yaml").write_text(json.dumps(config))
 
@@ -274,3 +279,50 @@ async def test_text_reaches_the_bound_agent_and_its_reply_comes_back(
     assert sent[0].text == "FAKE-REPLY: you said 'please say hi'"
     assert ack.latency < 1.0
     assert [s["text"] for s in world.agent_entries("submit")] == ["please say hi"]
+
+
+async def test_a_chat_runs_the_real_claude_from_new_to_an_approved_command(
+    world: World, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in INHERITED_ENV_TO_DROP:
+        monkeypatch.delenv(name, raising=False)
+    async with FakeModelAPIs() as apis:
+        env = seed_agent_home(world.home, trusted_dirs=[world.workspace / "demo"], apis=apis)
+        running = Bot(world, emu)
+        running.write_config(real_claude=env["claude"])
+        running.start()
+        try:
+            await emu.wait_connected(within=60)
+            for step in ("#new", "#mkdir demo", "ok", "claude"):
+                await _reply_to(emu, step, chat="oc_real")
+            started = await _reply_to(emu, "standard", chat="oc_real")
+            demo = world.workspace.resolve() / "demo"
+            assert started.startswith(f"Session started: claude (standard) in {demo}")
+
+            before = len(emu.sent)
+            await emu.post_text("Say hello", chat_id="oc_real", sender_open_id=ALICE)
+            reply = await _next_text(emu, before, "FAKE-REPLY")
+            assert "FAKE-REPLY: you said 'Say hello'" in reply
+
+            before = len(emu.sent)
+            await emu.post_text("BASH: touch chat-approved.txt", chat_id="oc_real",
+                                sender_open_id=ALICE)  # fmt: skip
+            prompt = await _next_text(emu, before, "Reply with a number")
+            assert "1. Yes" in prompt
+            assert "3. No" in prompt
+            answered = await _reply_to(emu, "1", chat="oc_real")
+            assert answered == "Answered 1. Yes"
+            await wait_until((world.workspace / "demo" / "chat-approved.txt").exists,
+                             what="the approved command's file")  # fmt: skip
+        finally:
+            running.stop()
+            world.tmux("kill-server", check=False)
+            await kill_home_processes(world.home)
+
+
+async def _next_text(emu: Emulator, before: int, needle: str) -> str:
+    def find() -> str | None:
+        return next((s.text for s in emu.sent[before:] if needle in s.text), None)
+
+    found: str = await wait_until(find, within=60, what=f"a message with {needle!r}")
+    return found

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from cclark.handlers.dispatch import Dispatcher, InboundPolicy, Replier
-from cclark.handlers.message import MessageHandler, render_messages
+from cclark.handlers.message import MessageHandler, render_messages, render_prompt
 
-__all__ = ["Dispatcher", "InboundPolicy", "MessageHandler", "Replier", "render_messages"]
+__all__ = [
+    "Dispatcher",
+    "InboundPolicy",
+    "MessageHandler",
+    "Replier",
+    "render_messages",
+    "render_prompt",
+]

@@ -22,12 +22,14 @@ from unified_icc import (
     ChannelId,
     MessageKind,
     MessageRole,
+    PromptInfo,
+    PromptKind,
     UnifiedICC,
     UnifiedICCError,
     Workspace,
 )
 
-__all__ = ["HELP", "MessageHandler", "render_messages"]
+__all__ = ["HELP", "MessageHandler", "render_messages", "render_prompt"]
 
 logger = logging.getLogger(__name__)
 
@@ -234,3 +236,14 @@ def _result(text: str, *, verbose: bool) -> str:
     if verbose or len(lines) <= 1:
         return "  ↳ " + "\n    ".join(lines)
     return f"  ↳ {lines[0][:200]} … ({len(lines) - 1} more lines)"
+
+
+def render_prompt(prompt: PromptInfo) -> str:
+    """A prompt as chat text: the question, what it is about, the numbered options."""
+    options = "\n".join(f"{o.number}. {o.label}" + (" ◀" if o.selected else "")
+                        for o in prompt.options)  # fmt: skip
+    numbers = ", ".join(str(o.number) for o in prompt.options)
+    body = f"\n{prompt.body}" if prompt.body else ""
+    kind = "" if prompt.kind is PromptKind.PERMISSION else f" ({prompt.kind.value})"
+    return (f"❓ The agent asks{kind}: {prompt.title}{body}\n{options}\n"
+            f"Reply with a number ({numbers}).")  # fmt: skip
