@@ -47,6 +47,9 @@ class ChatReplies:
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
         await self._adapter.send_text(event.channel_id, text)
 
+    async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
+        await self._adapter.send_image(event.channel_id, png)
+
 
 Relay = Callable[[AgentMessageEvent], Awaitable[None]]
 

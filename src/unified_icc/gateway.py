@@ -40,6 +40,7 @@ from unified_icc.ids import ChannelId, WindowId, new_record_id
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
+from unified_icc.terminal import ScreenshotRenderer
 from unified_icc.tmux import LibtmuxBackend, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.window_input import WindowInput
@@ -129,6 +130,7 @@ class UnifiedICC:
         )
         self._lifecycle = _Lifecycle.NEW
         self._provider_versions: tuple[ProviderHealth, ...] | None = None
+        self._renderer: ScreenshotRenderer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -292,6 +294,27 @@ class UnifiedICC:
         record = self._record(window_id)
         await self._input.verify_ours(record)
         return await self._backend.capture(record.window_id, ansi=ansi)
+
+    async def capture_screenshot(self, window_id: WindowId) -> bytes:
+        """The window's screen rendered to PNG, with its colours, at the pane's size.
+
+        Rendering runs in a worker thread. Safe to cancel.
+        Raises: WindowNotFoundError, TmuxError.
+        """
+        self._require_started()
+        record = self._record(window_id)
+        await self._input.verify_ours(record)
+        ansi = await self._backend.capture(record.window_id, ansi=True)
+        panes = await self._backend.list_panes(self.config.gateway.tmux_session)
+        pane = next((p for p in panes if p.window_id == record.window_id), None)
+        if pane is None:
+            raise WindowNotFoundError(f"window {window_id} is gone", window_id=window_id)
+        if self._renderer is None:
+            self._renderer = ScreenshotRenderer()
+        renderer = self._renderer
+        return await asyncio.to_thread(
+            renderer.render, ansi, columns=pane.width, rows=pane.height
+        )
 
     async def kill_window(self, window_id: WindowId) -> None:
         """Kill one of our windows, unbind its channels and report it closed.

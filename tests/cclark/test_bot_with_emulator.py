@@ -6,6 +6,7 @@ The bot runs as ``python -m cclark`` (the SDK allows one WebSocket client per pr
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -17,12 +18,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from cclark.emulator import ClientConfig, Emulator, RefuseMode
 from fakes.agent_homes import INHERITED_ENV_TO_DROP, agent_cli, kill_home_processes, seed_agent_home
 from fakes.model_apis import FakeModelAPIs
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
+from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.e2e
 
@@ -326,3 +329,20 @@ async def _next_text(emu: Emulator, before: int, needle: str) -> str:
 
     found: str = await wait_until(find, within=60, what=f"a message with {needle!r}")
     return found
+
+
+async def test_screenshot_arrives_as_an_image_of_the_pane(world: World, emu: Emulator) -> None:
+    running = await _bot_with_window(world, emu, "shell", "oc_shot")
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_text("#screenshot", chat_id="oc_shot", sender_open_id=ALICE)
+        (sent,) = await emu.wait_for_sent(1, chat_id="oc_shot", within=30)
+    finally:
+        running.stop()
+    assert sent.msg_type == "image"
+    png = emu.image(sent.body()["image_key"])
+    assert png is not None
+    image = Image.open(io.BytesIO(png))
+    cell, pad = ScreenshotRenderer().cell, ScreenshotStyle().padding
+    assert image.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
+    assert len(image.convert("RGB").getcolors(maxcolors=1 << 24) or []) > 2

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.handlers import MessageHandler, render_messages
 from support import World, wait_until
 from unified_icc import AgentMessage, ChannelId, MessageKind, MessageRole, UnifiedICC
+from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.integration
 
@@ -19,9 +22,13 @@ pytestmark = pytest.mark.integration
 class Replies:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.images: list[bytes] = []
 
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
         self.sent.append(text)
+
+    async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
+        self.images.append(png)
 
 
 def _event(text: str, chat: str = "oc_1", user: str = "ou_a") -> FeishuMessageEvent:
@@ -179,3 +186,20 @@ async def test_status_and_verbose(gateway: UnifiedICC, world: World, tmp_path: P
     assert "shell (standard) in" in status
     assert "Verbose: on" in status
     assert wrong.startswith("Send #verbose on")
+
+
+async def test_screenshot_sends_the_terminal_as_a_png_at_the_panes_size(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    await _say(handler, replies, "#new", "ok", "shell")
+    await wait_until(lambda: world.agent_entries("started"), what="the agent")
+
+    await handler.handle(_event("#screenshot"))
+
+    (png,) = replies.images
+    image = Image.open(io.BytesIO(png))
+    cell, pad = ScreenshotRenderer().cell, ScreenshotStyle().padding
+    assert image.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
+    colours = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
+    assert len(colours) > 2  # not blank: the agent's coloured greeting was drawn

@@ -33,6 +33,8 @@ WHILE_DOWN = (
 class Replier(Protocol):
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None: ...
 
+    async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboundPolicy:

@@ -38,6 +38,7 @@ HELP = """cclark drives AI coding agents running in tmux on your machine.
 #new [text] — start a session: pick a folder, an agent and a mode (the text is sent first)
 #status — this chat's session: agent, folder, session id, state
 #session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
+#screenshot — a picture of the agent's terminal
 #esc — press Escape in the agent
 #verbose on|off — show thinking and full tool output
 #cancel — leave the #new wizard
@@ -138,7 +139,17 @@ class MessageHandler:
             return await self._sessions.escape(channel)
         if command == "#session":
             return await self._sessions.session(channel, argument)
+        if command == "#screenshot":
+            return await self._screenshot(event)
         return f"Unknown command {command}. Send #help for the commands there are."
+
+    async def _screenshot(self, event: FeishuMessageEvent) -> str:
+        window = self._gateway.channel_router.resolve_window(event.channel_id)
+        if window is None:
+            return NO_SESSION
+        png = await self._gateway.capture_screenshot(window)
+        await self._replier.reply_image(event, png)
+        return ""
 
     # -- #new ----------------------------------------------------------------------------------
 
