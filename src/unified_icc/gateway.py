@@ -7,7 +7,6 @@ logic and knows nothing of any chat platform.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,12 +34,12 @@ from unified_icc.events import (
     WindowChange,
     WindowEvent,
 )
+from unified_icc.health_report import HealthReporter
 from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile
 from unified_icc.ids import ChannelId, WindowId, new_record_id
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
-from unified_icc.terminal import ScreenshotRenderer
 from unified_icc.tmux import LibtmuxBackend, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.window_input import WindowInput
@@ -49,11 +48,8 @@ from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
     GatewayHealth,
     OrphanWindow,
-    ProviderHealth,
     Survey,
-    WindowHealth,
     WindowInfo,
-    build_survey,
     find_orphans,
 )
 from unified_icc.workspace import Workspace
@@ -129,8 +125,14 @@ class UnifiedICC:
             backend=self._backend, monitor=self.monitor, settings=config.gateway
         )
         self._lifecycle = _Lifecycle.NEW
-        self._provider_versions: tuple[ProviderHealth, ...] | None = None
-        self._renderer: ScreenshotRenderer | None = None
+        self._reporter = HealthReporter(
+            backend=self._backend,
+            session=gateway.tmux_session,
+            store=self.window_store,
+            screens=self.monitor.screens,
+            providers=self.providers,
+            state_file=self._state_file,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -304,17 +306,10 @@ class UnifiedICC:
         self._require_started()
         record = self._record(window_id)
         await self._input.verify_ours(record)
-        ansi = await self._backend.capture(record.window_id, ansi=True)
-        panes = await self._backend.list_panes(self.config.gateway.tmux_session)
-        pane = next((p for p in panes if p.window_id == record.window_id), None)
-        if pane is None:
+        png = await self._reporter.screenshot(record)
+        if png is None:
             raise WindowNotFoundError(f"window {window_id} is gone", window_id=window_id)
-        if self._renderer is None:
-            self._renderer = ScreenshotRenderer()
-        renderer = self._renderer
-        return await asyncio.to_thread(
-            renderer.render, ansi, columns=pane.width, rows=pane.height
-        )
+        return png
 
     async def kill_window(self, window_id: WindowId) -> None:
         """Kill one of our windows, unbind its channels and report it closed.
@@ -373,9 +368,7 @@ class UnifiedICC:
         Needs no start() and takes no lock, so it can run beside a live gateway; it reads
         state.json without repairing it. Raises: TmuxError.
         """
-        snapshot = self._state_file.load(repair=False)
-        panes = await self._backend.list_panes(self.config.gateway.tmux_session)
-        return build_survey(snapshot.windows, snapshot.bindings, panes, self.providers)
+        return await self._reporter.survey()
 
     async def health(self) -> GatewayHealth:
         """Is tmux holding our session, what do our windows do, which CLIs are installed.
@@ -384,34 +377,7 @@ class UnifiedICC:
         Safe to cancel. Never raises for tmux trouble: that is what it reports.
         """
         self._require_started()
-        session = self.config.gateway.tmux_session
-        try:
-            tmux_ok, error = await self._backend.has_session(session), None
-        except TmuxError as exc:
-            tmux_ok, error = False, str(exc)
-        if not tmux_ok and error is None:
-            error = f"tmux session {session!r} is not running"
-        windows = tuple(
-            WindowHealth(
-                window_id=r.window_id,
-                provider=r.provider,
-                dead=r.dead,
-                status=self.monitor.screens.last(r.record_id)[0],
-            )
-            for r in self.window_store
-        )
-        return GatewayHealth(tmux_ok=tmux_ok, tmux_error=error, session=session,
-                             windows=windows, providers=await self._provider_health())  # fmt: skip
-
-    async def _provider_health(self) -> tuple[ProviderHealth, ...]:
-        if self._provider_versions is None:
-            self._provider_versions = await asyncio.to_thread(
-                lambda: tuple(
-                    ProviderHealth(name=p.name, installed=p.is_installed(), version=p.version())
-                    for p in self.providers.all()
-                )
-            )
-        return self._provider_versions
+        return await self._reporter.health()
 
     async def _ensure_session(self) -> None:
         settings = self.config.gateway
