@@ -19,7 +19,7 @@ from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.seen_messages import SeenMessages
 from unified_icc import ChannelId
 
-__all__ = ["Dispatcher", "InboundPolicy", "Replier"]
+__all__ = ["Dispatcher", "InboundPolicy", "Replier", "audit_event"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,9 @@ class Dispatcher:
             logger.info("skipping redelivered message %s", event.message_id)
             return
         if not self._policy.allows(event.sender_open_id):
-            self._record(AuditKind.REFUSAL, event, "sender is not on allowed_users")
+            audit_event(self._audit, AuditKind.REFUSAL, event, "sender is not on allowed_users")
             return
-        self._record(AuditKind.INBOUND, event, event.text or f"<{event.message_type}>")
+        audit_event(self._audit, AuditKind.INBOUND, event, event.text or f"<{event.message_type}>")
         if self._observe is not None:
             self._observe(event)
         if event.create_time_ms < self._policy.started_at_ms - self._policy.grace_ms:
@@ -116,14 +116,23 @@ class Dispatcher:
             except Exception:  # supervisor: one failed message must not stop the chat
                 logger.exception("handling message %s failed", event.message_id)
 
-    def _record(self, kind: AuditKind, event: FeishuMessageEvent, detail: str) -> None:
-        self._audit.record(
-            AuditRecord(
-                kind=kind,
-                app=event.app_name,
-                user=event.sender_open_id or "",
-                chat=event.channel_id,
-                detail=detail,
-                message_id=event.message_id,
-            )
+
+def audit_event(
+    audit: AuditLog,
+    kind: AuditKind,
+    event: FeishuMessageEvent,
+    detail: str,
+    window_id: str | None = None,
+) -> None:
+    """One audit line for something a chat message made the bot do (or refuse)."""
+    audit.record(
+        AuditRecord(
+            kind=kind,
+            app=event.app_name,
+            user=event.sender_open_id or "",
+            chat=event.channel_id,
+            detail=detail,
+            window_id=window_id,
+            message_id=event.message_id,
         )
+    )

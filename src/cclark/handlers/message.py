@@ -11,10 +11,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from cclark.audit import AuditKind, AuditLog, AuditRecord
+from cclark.audit import AuditKind, AuditLog
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
-from cclark.handlers.dispatch import Replier
+from cclark.handlers.dispatch import Replier, audit_event
 from cclark.handlers.session_creation import Launch, ProviderChoice, Wizard, WizardState
 from unified_icc import (
     AgentMessage,
@@ -88,7 +88,7 @@ class MessageHandler:
         if window is None:
             await self._say(event, NO_SESSION)
             return
-        self._record(AuditKind.KEYSTROKES, event, text, window)
+        audit_event(self._audit, AuditKind.KEYSTROKES, event, text, window)
         try:
             await self._gateway.send_to_window(window, text)
         except UnifiedICCError as exc:
@@ -102,7 +102,7 @@ class MessageHandler:
         status, prompt = self._gateway.status_of(window)
         if status is not AgentStatus.PROMPT or prompt is None:
             return False
-        self._record(AuditKind.PROMPT_ANSWER, event, str(choice), window)
+        audit_event(self._audit, AuditKind.PROMPT_ANSWER, event, str(choice), window)
         try:
             answered = await self._gateway.answer_prompt(window, choice)
         except UnifiedICCError as exc:
@@ -113,7 +113,7 @@ class MessageHandler:
         return True
 
     async def _command(self, event: FeishuMessageEvent, command: str, argument: str) -> None:
-        self._record(AuditKind.COMMAND, event, f"{command} {argument}".strip(), None)
+        audit_event(self._audit, AuditKind.COMMAND, event, f"{command} {argument}".strip())
         channel = event.channel_id
         try:
             answer = await self._run_command(event, command, argument, channel)
@@ -184,7 +184,8 @@ class MessageHandler:
             await self._launch(event, outcome)
 
     async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
-        self._record(AuditKind.COMMAND, event, f"launch {launch.provider} {launch.mode}", None)
+        detail = f"launch {launch.provider} {launch.mode}"
+        audit_event(self._audit, AuditKind.COMMAND, event, detail)
         try:
             window = await self._gateway.create_window(
                 launch.path, launch.provider, launch.mode, channel_id=event.channel_id
@@ -208,21 +209,6 @@ class MessageHandler:
 
     async def _say(self, event: FeishuMessageEvent, text: str) -> None:
         await self._replier.reply_text(event, text)
-
-    def _record(
-        self, kind: AuditKind, event: FeishuMessageEvent, detail: str, window: str | None
-    ) -> None:
-        self._audit.record(
-            AuditRecord(
-                kind=kind,
-                app=event.app_name,
-                user=event.sender_open_id or "",
-                chat=event.channel_id,
-                detail=detail,
-                window_id=window,
-                message_id=event.message_id,
-            )
-        )
 
 
 def render_messages(messages: Sequence[AgentMessage], *, verbose: bool = False) -> str:
