@@ -11,27 +11,22 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
 from cclark.adapter import FeishuAdapter
 from cclark.audit import AuditLog
+from cclark.cards import CardUpdater
 from cclark.config import CclarkConfig, FeishuApp
-from cclark.errors import CclarkError
-from cclark.event_parsers import FeishuMessageEvent, parse_feishu_channel
+from cclark.event_parsers import FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
-from cclark.handlers import (
-    Dispatcher,
-    InboundPolicy,
-    MessageHandler,
-    render_messages,
-    render_prompt,
-)
+from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
 from cclark.health import HealthServer
+from cclark.relay import ChatRelay
 from cclark.seen_messages import SeenMessages
 from cclark.ws_client import FeishuWsClient
-from unified_icc import AgentMessageEvent, AgentStatus, ChannelId, StatusEvent, UnifiedICC
+from unified_icc import UnifiedICC
 
 __all__ = ["ChatReplies", "run", "serve"]
 
@@ -51,49 +46,6 @@ class ChatReplies:
         await self._adapter.send_image(event.channel_id, png)
 
 
-Relay = Callable[[AgentMessageEvent], Awaitable[None]]
-
-
-def _relay(app: FeishuApp, adapter: FeishuAdapter, gateway: UnifiedICC) -> Relay:
-    async def relay(event: AgentMessageEvent) -> None:
-        for channel_id in _ours(app, event.channel_ids):
-            verbose = bool(gateway.channel_setting(channel_id, "verbose", False))
-            text = render_messages(event.messages, verbose=verbose)
-            if text:
-                await _post(adapter, channel_id, text, event.window_id)
-
-    return relay
-
-
-StatusRelay = Callable[[StatusEvent], Awaitable[None]]
-
-
-def _prompt_relay(app: FeishuApp, adapter: FeishuAdapter) -> StatusRelay:
-    async def relay(event: StatusEvent) -> None:
-        if event.status is AgentStatus.PROMPT and event.prompt is not None:
-            text = render_prompt(event.prompt)
-        elif event.status is AgentStatus.DEAD:
-            text = "The agent has exited. Send #new to start a new session."
-        else:
-            return
-        for channel_id in _ours(app, event.channel_ids):
-            await _post(adapter, channel_id, text, event.window_id)
-
-    return relay
-
-
-def _ours(app: FeishuApp, channels: tuple[ChannelId, ...]) -> list[ChannelId]:
-    # Another app's chats are answered by that app's own process.
-    return [c for c in channels if parse_feishu_channel(c).app == app.name]
-
-
-async def _post(adapter: FeishuAdapter, channel_id: ChannelId, text: str, window: str) -> None:
-    try:
-        await adapter.send_text(channel_id, text)
-    except CclarkError as exc:
-        logger.error("could not post for window %s to %s: %s", window, channel_id, exc)
-
-
 async def serve(
     config: CclarkConfig,
     app: FeishuApp,
@@ -110,13 +62,18 @@ async def serve(
         client = FeishuClient(app)
         stack.push_async_callback(client.close)
         adapter = FeishuAdapter(client, app_name=app.name)
+        updater = CardUpdater(adapter.update_card)
+        stack.push_async_callback(updater.stop)
         gateway = UnifiedICC(config.gateway)
+        relay = ChatRelay(app_name=app.name, output=adapter, gateway=gateway, updater=updater)
+        relay.subscribe()  # before start: output written while the bot was down is shown
         await gateway.start()
         stack.push_async_callback(gateway.stop)
-        gateway.on_message(_relay(app, adapter, gateway))
-        gateway.on_status(_prompt_relay(app, adapter))
+        stack.push_async_callback(updater.flush)
         replies = ChatReplies(adapter)
-        handler = MessageHandler(gateway=gateway, replier=replies, audit=audit)
+        handler = MessageHandler(
+            gateway=gateway, replier=replies, audit=audit, prompts=relay.prompts
+        )
         dispatcher = Dispatcher(
             policy=InboundPolicy(
                 app_name=app.name, allows=app.allows, started_at_ms=int(time.time() * 1000)

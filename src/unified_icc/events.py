@@ -103,6 +103,13 @@ class PromptInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusEvent:
+    """What a window's screen says now, reported when it changes.
+
+    IDLE is also the end of a turn: it comes after every transcript message written before
+    the screen went idle, and once more after the agent's Stop hook even when the status did
+    not change (a quick turn may never have been seen working).
+    """
+
     window_id: WindowId
     channel_ids: tuple[ChannelId, ...]
     status: AgentStatus

@@ -3,12 +3,19 @@
 Owns which panes are worth capturing (changed since the last look, or flagged by a hook),
 the last status per window, and StatusEvents for changes, including a prompt leaving the
 screen. Parsing is terminal.status_parser's; tmux calls go through the backend.
+
+Ordering promise: before a window is reported idle, ``settle`` (the transcript feed) delivers
+what its transcript holds, so an IDLE StatusEvent follows every message the agent had written
+when its screen went idle. A window flagged with ``turn_ended`` (its Stop hook fired) is
+reported idle at its next idle look even when its status did not change: a quick turn may never
+have been seen working. Chat front ends use IDLE as the end of a turn.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from unified_icc.channel_router import ChannelRouter
@@ -28,6 +35,12 @@ logger = logging.getLogger(__name__)
 # may have changed after it, so it is captured again on the next tick.
 _ACTIVITY_SLACK = 1
 
+Settle = Callable[[WindowRecord], Awaitable[object]]
+
+
+async def _nothing_to_settle(_: WindowRecord) -> None:
+    return None
+
 
 @dataclass(slots=True)
 class _Seen:
@@ -38,22 +51,36 @@ class _Seen:
 
 class ScreenWatch:
     def __init__(
-        self, *, backend: TmuxBackend, store: WindowStore, router: ChannelRouter, bus: EventBus
+        self,
+        *,
+        backend: TmuxBackend,
+        store: WindowStore,
+        router: ChannelRouter,
+        bus: EventBus,
+        settle: Settle = _nothing_to_settle,
     ) -> None:
         self._backend = backend
+        self._settle = settle
         self._store = store
         self._router = router
         self._bus = bus
         self._seen: dict[RecordId, _Seen] = {}
         self._due: set[RecordId] = set()
+        self._turn_ended: set[RecordId] = set()
 
-    def flag(self, record_id: RecordId) -> None:
-        """Capture this window on the next update (a hook says its screen is changing)."""
+    def flag(self, record_id: RecordId, *, turn_ended: bool = False) -> None:
+        """Capture this window on the next update (a hook says its screen is changing).
+
+        turn_ended: the agent said its turn is over; report the next idle look even unchanged.
+        """
         self._due.add(record_id)
+        if turn_ended:
+            self._turn_ended.add(record_id)
 
     def forget(self, record_id: RecordId) -> None:
         self._seen.pop(record_id, None)
         self._due.discard(record_id)
+        self._turn_ended.discard(record_id)
 
     def last(self, record_id: RecordId) -> tuple[AgentStatus | None, PromptInfo | None]:
         seen = self._seen.get(record_id)
@@ -90,8 +117,12 @@ class ScreenWatch:
             logger.debug("capture of %s failed: %s", record.window_id, exc)
             return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
         parsed = parse_screen(record.provider, screen)
-        if (parsed.status, parsed.prompt) != (seen.status, seen.prompt):
+        ended = parsed.status is AgentStatus.IDLE and record.record_id in self._turn_ended
+        if ended or (parsed.status, parsed.prompt) != (seen.status, seen.prompt):
             seen.status, seen.prompt = parsed.status, parsed.prompt
+            if parsed.status is AgentStatus.IDLE:
+                self._turn_ended.discard(record.record_id)
+                await self._settle(record)
             await self._bus.emit(
                 StatusEvent(
                     window_id=record.window_id,

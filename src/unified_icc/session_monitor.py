@@ -78,7 +78,9 @@ class SessionMonitor:
         self._persist = persist
         self._interval = interval
         self._locate = locate
-        self.screens = ScreenWatch(backend=backend, store=store, router=router, bus=bus)
+        self.screens = ScreenWatch(
+            backend=backend, store=store, router=router, bus=bus, settle=feed.deliver
+        )
         self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -227,7 +229,7 @@ class SessionMonitor:
         if event.name in ("Stop", "SessionEnd"):
             await self.feed.deliver(self._store.get(record.record_id) or record)
         if event.name in _SCREEN_HOOKS:
-            self.screens.flag(record.record_id)
+            self.screens.flag(record.record_id, turn_ended=event.name == "Stop")
             self.wake()
 
     async def _session_started(self, record: WindowRecord, event: HookEvent) -> None:

@@ -11,9 +11,9 @@ from PIL import Image
 
 from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, parse_message_event
-from cclark.handlers import MessageHandler, render_messages
+from cclark.handlers import MessageHandler
 from support import World, wait_until
-from unified_icc import AgentMessage, ChannelId, MessageKind, MessageRole, UnifiedICC
+from unified_icc import ChannelId, PromptInfo, UnifiedICC, WindowId
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.integration
@@ -31,6 +31,20 @@ class Replies:
         self.images.append(png)
 
 
+class Answers:
+    """The prompt cards' side of an answer: what the handler announced before sending it."""
+
+    def __init__(self) -> None:
+        self.announced: list[tuple[WindowId, int, str]] = []
+        self.failed: list[WindowId] = []
+
+    def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None:
+        self.announced.append((window_id, choice, by))
+
+    def not_answered(self, window_id: WindowId) -> None:
+        self.failed.append(window_id)
+
+
 def _event(text: str, chat: str = "oc_1", user: str = "ou_a") -> FeishuMessageEvent:
     raw = {
         "schema": "2.0",
@@ -46,10 +60,13 @@ def _event(text: str, chat: str = "oc_1", user: str = "ou_a") -> FeishuMessageEv
     return parsed
 
 
-def _handler(gateway: UnifiedICC, tmp_path: Path) -> tuple[MessageHandler, Replies]:
+def _handler(
+    gateway: UnifiedICC, tmp_path: Path, answers: Answers | None = None
+) -> tuple[MessageHandler, Replies]:
     replies = Replies()
     audit = AuditLog(tmp_path / "audit.jsonl")
-    return MessageHandler(gateway=gateway, replier=replies, audit=audit), replies
+    prompts = answers or Answers()
+    return MessageHandler(gateway=gateway, replier=replies, audit=audit, prompts=prompts), replies
 
 
 async def test_help_answers_and_unknown_commands_point_to_help(
@@ -92,18 +109,7 @@ async def test_text_goes_to_the_chats_bound_agent(
     assert audit[-1]["kind"] == "keystrokes"
 
 
-def test_render_shows_the_agents_side_only() -> None:
-    messages = [
-        AgentMessage(id="1", role=MessageRole.USER, kind=MessageKind.TEXT, text="do it"),
-        AgentMessage(id="2", role=MessageRole.ASSISTANT, kind=MessageKind.TEXT, text="On it."),
-        AgentMessage(id="3", role=MessageRole.ASSISTANT, kind=MessageKind.TOOL_USE,
-                     text="Bash: touch x", tool_name="Bash", tool_id="t1"),
-        AgentMessage(id="4", role=MessageRole.ASSISTANT, kind=MessageKind.TOOL_RESULT,
-                     text="(no output)\nmore", tool_id="t1"),
-    ]  # fmt: skip
-
-    rendered = render_messages(messages)
-    assert rendered == "On it.\n\n▸ Bash: touch x\n\n  ↳ (no output) … (1 more lines)"
+def test_a_p2p_message_is_on_the_chat_channel() -> None:
     assert ChannelId("feishu:main:oc_1") == _event("x").channel_id
 
 
@@ -159,18 +165,22 @@ async def test_a_chat_cannot_close_another_chats_window(
 async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid_ones(
     gateway: UnifiedICC, world: World, tmp_path: Path
 ) -> None:
-    handler, replies = _handler(gateway, tmp_path)
+    answers = Answers()
+    handler, replies = _handler(gateway, tmp_path, answers)
     await _say(handler, replies, "#new", "ok", "claude", "standard")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
     window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    assert window is not None
     await handler.handle(_event("ASK: touch chosen.txt"))
     await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
 
     wrong = await _say(handler, replies, "9")
-    right = await _say(handler, replies, "1")
+    await handler.handle(_event("1"))
 
     assert wrong == "option 9 is not on screen; reply with one of 1, 2, 3"
-    assert right == "Answered 1. Yes"
+    assert replies.sent[-1] == wrong  # the card shows the choice; no extra message
+    assert answers.announced == [(window, 9, "You"), (window, 1, "You")]
+    assert answers.failed == [window]
     await wait_until(lambda: (world.workspace / "chosen.txt").exists(), what="the file")
 
 

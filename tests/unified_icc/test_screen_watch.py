@@ -61,3 +61,39 @@ async def test_a_flagged_or_active_window_is_captured_and_its_change_reported() 
     tmux.panes = (tmux.panes[0], tmux.panes[1], pane("@2", f"{2:012x}", activity=int(time.time())))
     await watch.update(tmux.panes)
     assert tmux.calls["capture"] == 5
+
+
+async def test_a_window_is_reported_idle_only_after_its_transcript_was_settled() -> None:
+    tmux, store, bus, order = FakeTmux(), WindowStore(), EventBus(), []
+    record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
+                          provider="claude", mode="normal", cwd="/tmp", created_at="t")  # fmt: skip
+    store.add(record)
+    tmux.screens["@0"] = BUSY
+    tmux.panes = (pane("@0", "0" * 12, activity=int(time.time())),)
+
+    async def settle(record: WindowRecord) -> None:
+        order.append(f"settled {record.window_id}")
+
+    async def collect(event: StatusEvent) -> None:
+        order.append(f"{event.status.value} {event.window_id}")
+
+    bus.on_status(collect)
+    watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus, settle=settle)
+    await watch.update(tmux.panes)
+    tmux.screens["@0"] = IDLE
+    watch.flag(RecordId("0" * 12))
+    await watch.update(tmux.panes)
+
+    assert order == ["working @0", "settled @0", "idle @0"]
+
+
+async def test_a_turn_too_quick_to_be_seen_working_is_still_reported_idle_at_its_end() -> None:
+    tmux, _, watch, events = _world(1)
+    await watch.update(tmux.panes)
+
+    watch.flag(RecordId(f"{0:012x}"), turn_ended=True)
+    await watch.update(tmux.panes)
+    watch.flag(RecordId(f"{0:012x}"))
+    await watch.update(tmux.panes)
+
+    assert [e.status for e in events] == [AgentStatus.IDLE, AgentStatus.IDLE]

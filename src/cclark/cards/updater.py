@@ -102,7 +102,7 @@ class CardUpdater:
         """
         if self._stopped:
             raise RuntimeError("the card updater is stopped")
-        content = json.dumps(card, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        content = _canonical(card)
         state = self._state(message_id)
         if state.task is None and _digest(content) == state.sent:
             return  # nothing new and nothing waiting
@@ -111,6 +111,13 @@ class CardUpdater:
             state.task = asyncio.create_task(
                 self._run(message_id, state), name=f"card-update-{message_id}"
             )
+
+    def mark_sent(self, message_id: str, card: Mapping[str, Any]) -> None:
+        """Record that message_id was just created with card: an equal update is skipped, and
+        the first update waits out the interval from now."""
+        content = _canonical(card)
+        state = self._state(message_id)
+        state.sent, state.started = _digest(content), self._clock.monotonic()
 
     def forget(self, message_id: str) -> None:
         """Drop what is remembered of a card that will not be updated again (idle cards only)."""
@@ -183,6 +190,10 @@ class CardUpdater:
             logger.exception("card update failed message_id=%s", message_id)
         else:
             state.sent = _digest(content)
+
+
+def _canonical(card: Mapping[str, Any]) -> str:
+    return json.dumps(card, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _digest(content: str) -> str:

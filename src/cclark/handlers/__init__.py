@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from cclark.handlers.dispatch import Dispatcher, InboundPolicy, Replier
-from cclark.handlers.message import MessageHandler, render_messages, render_prompt
+from cclark.handlers.message import MessageHandler, PromptAnswers, asks_for_feedback
 
 __all__ = [
     "Dispatcher",
     "InboundPolicy",
     "MessageHandler",
+    "PromptAnswers",
     "Replier",
-    "render_messages",
-    "render_prompt",
+    "asks_for_feedback",
 ]

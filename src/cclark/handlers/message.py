@@ -1,35 +1,35 @@
 """MessageHandler: routes one chat message to the wizard, a prompt answer, a command, or the agent.
 
 Owns the order of that decision, the ``#new`` flow around the wizard (closing this chat's
-windows, warning about orphans, starting the window, sending the first text), and turning
-gateway messages into chat text. Calls only the gateway's public API (never tmux).
+windows, warning about orphans, starting the window, sending the first text), and answering a
+prompt with a number (telling the prompt cards first, so the card shows who chose what).
+Calls only the gateway's public API (never tmux); how output looks is cclark.relay's.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Final, Protocol
 
 from cclark.audit import AuditKind, AuditLog
-from cclark.event_parsers import FeishuMessageEvent
+from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Replier, audit_event
 from cclark.handlers.session_creation import Launch, ProviderChoice, Wizard, WizardState
 from unified_icc import (
-    AgentMessage,
     AgentStatus,
     ChannelId,
-    MessageKind,
-    MessageRole,
     PromptInfo,
-    PromptKind,
     UnifiedICC,
     UnifiedICCError,
+    WindowId,
     Workspace,
 )
 
-__all__ = ["HELP", "MessageHandler", "render_messages", "render_prompt"]
+__all__ = ["FEEDBACK", "HELP", "MessageHandler", "PromptAnswers", "asks_for_feedback"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,19 @@ reply with the number."""
 NO_SESSION = "This chat has no agent session. Send #new to start one, or #help."
 WIZARD_WORDS = ("#select", "#mkdir", "#cancel")
 WIZARD_TIMEOUT = 600.0
+FEEDBACK = ("Chose {choice}. {label} — tell the agent what to change: your next message goes "
+            "to it as feedback on the plan.")  # fmt: skip
+_FEEDBACK_OPTION: Final = re.compile(
+    r"\bkeep planning\b|\bfeedback\b|\btell \w+ what to (?:change|do)", re.IGNORECASE
+)
+
+
+class PromptAnswers(Protocol):
+    """Where a chat's answers are announced before the key is sent (the prompt cards)."""
+
+    def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None: ...
+
+    def not_answered(self, window_id: WindowId) -> None: ...
 
 
 class MessageHandler:
@@ -59,10 +72,12 @@ class MessageHandler:
         gateway: UnifiedICC,
         replier: Replier,
         audit: AuditLog,
+        prompts: PromptAnswers,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway = gateway
         self._replier = replier
+        self._prompts = prompts
         self._audit = audit
         self._clock = clock
         self._sessions = SessionCommands(gateway=gateway)
@@ -77,7 +92,7 @@ class MessageHandler:
         elif text.isdigit() and await self._answer(event, int(text)):
             return
         elif command:
-            await self._command(event, command, text[len(command):].strip())
+            await self._command(event, command, text[len(command) :].strip())
         else:
             await self._to_agent(event, text)
 
@@ -103,14 +118,18 @@ class MessageHandler:
         if status is not AgentStatus.PROMPT or prompt is None:
             return False
         audit_event(self._audit, AuditKind.PROMPT_ANSWER, event, str(choice), window)
+        who = "You" if event.chat_type is ChatType.P2P else "Someone in this chat"
+        self._prompts.answering(window, prompt, choice, who)
         try:
             answered = await self._gateway.answer_prompt(window, choice)
         except UnifiedICCError as exc:
+            self._prompts.not_answered(window)
             await self._say(event, str(exc))
             return True
         label = next((o.label for o in answered.options if o.number == choice), "")
-        await self._say(event, f"Answered {choice}. {label}")
-        return True
+        if asks_for_feedback(label):
+            await self._say(event, FEEDBACK.format(choice=choice, label=label))
+        return True  # the prompt card shows the choice
 
     async def _command(self, event: FeishuMessageEvent, command: str, argument: str) -> None:
         audit_event(self._audit, AuditKind.COMMAND, event, f"{command} {argument}".strip())
@@ -211,36 +230,6 @@ class MessageHandler:
         await self._replier.reply_text(event, text)
 
 
-def render_messages(messages: Sequence[AgentMessage], *, verbose: bool = False) -> str:
-    """The agent's side of a batch as chat text: replies, tool calls and short results."""
-    parts = []
-    for message in messages:
-        if message.role is MessageRole.USER and message.kind is MessageKind.TEXT:
-            continue  # the person's own words, already in the chat
-        if message.kind in (MessageKind.TEXT, MessageKind.LOCAL_COMMAND):
-            parts.append(message.text)
-        elif message.kind is MessageKind.TOOL_USE:
-            parts.append(f"▸ {message.text}")
-        elif message.kind is MessageKind.TOOL_RESULT:
-            parts.append(_result(message.text, verbose=verbose))
-        elif message.kind is MessageKind.THINKING:
-            parts.append(f"💭 {message.text}" if verbose else "💭 (thinking)")
-    return "\n\n".join(part for part in parts if part.strip())
-
-
-def _result(text: str, *, verbose: bool) -> str:
-    lines = text.strip().splitlines()
-    if verbose or len(lines) <= 1:
-        return "  ↳ " + "\n    ".join(lines)
-    return f"  ↳ {lines[0][:200]} … ({len(lines) - 1} more lines)"
-
-
-def render_prompt(prompt: PromptInfo) -> str:
-    """A prompt as chat text: the question, what it is about, the numbered options."""
-    options = "\n".join(f"{o.number}. {o.label}" + (" ◀" if o.selected else "")
-                        for o in prompt.options)  # fmt: skip
-    numbers = ", ".join(str(o.number) for o in prompt.options)
-    body = f"\n{prompt.body}" if prompt.body else ""
-    kind = "" if prompt.kind is PromptKind.PERMISSION else f" ({prompt.kind.value})"
-    return (f"❓ The agent asks{kind}: {prompt.title}{body}\n{options}\n"
-            f"Reply with a number ({numbers}).")  # fmt: skip
+def asks_for_feedback(label: str) -> bool:
+    """Whether picking this option means the agent waits for the person's words next."""
+    return _FEEDBACK_OPTION.search(label) is not None

@@ -1,0 +1,115 @@
+"""ChatRelay: the gateway's events, as this app's chats see them.
+
+Owns which chats of an event are this app's, one lock per window so a window's messages,
+status changes and chat answers are shown in the order they happened, and the mapping from
+events to TurnCards and PromptCards: transcript batches grow the turn card; a prompt gets a
+prompt card; idle ends the turn (the phone is told); working again reopens it; an exit ends it
+in red with a message saying how to go on. Calls only the gateway's public API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from cclark.cards import CardUpdater, turn_title
+from cclark.errors import CclarkError
+from cclark.event_parsers import parse_feishu_channel
+from cclark.relay.prompts import PromptCards
+from cclark.relay.turns import CardOutput, TurnCards
+from unified_icc import (
+    AgentMessageEvent,
+    AgentStatus,
+    ChannelId,
+    StatusEvent,
+    UnifiedICC,
+    UnifiedICCError,
+    WindowChange,
+    WindowEvent,
+    WindowId,
+)
+
+__all__ = ["DIED", "ChatRelay"]
+
+logger = logging.getLogger(__name__)
+
+DIED = "The agent has exited. Send #new to start a new session."
+
+
+class ChatRelay:
+    def __init__(
+        self, *, app_name: str, output: CardOutput, gateway: UnifiedICC, updater: CardUpdater
+    ) -> None:
+        self._app_name = app_name
+        self._output = output
+        self._gateway = gateway
+        self._locks: dict[WindowId, asyncio.Lock] = {}
+        self._turns = TurnCards(output=output, updater=updater, verbose=self._verbose)
+        self.prompts = PromptCards(output=output, updater=updater)
+
+    def subscribe(self) -> None:
+        """Register with the gateway (once, before windows start talking)."""
+        self._gateway.on_message(self.on_message)
+        self._gateway.on_status(self.on_status)
+        self._gateway.on_window_change(self.on_window_change)
+
+    def lock(self, window_id: WindowId) -> asyncio.Lock:
+        """Held while an event of the window is shown.
+
+        Never hold it across a gateway call: the gateway awaits these callbacks.
+        """
+        return self._locks.setdefault(window_id, asyncio.Lock())
+
+    async def on_message(self, event: AgentMessageEvent) -> None:
+        channels = self._ours(event.channel_ids)
+        if not channels:
+            return
+        title = self._title(event.window_id)
+        async with self.lock(event.window_id):
+            for channel in channels:
+                await self._turns.add((event.window_id, channel), title, event.messages)
+
+    async def on_status(self, event: StatusEvent) -> None:
+        window, channels = event.window_id, self._ours(event.channel_ids)
+        async with self.lock(window):
+            if event.status is AgentStatus.PROMPT and event.prompt is not None:
+                if channels:
+                    await self.prompts.show(window, channels, event.prompt, self._title(window))
+                return
+            await self.prompts.close(window)
+            for channel in channels:
+                key = (window, channel)
+                if event.status is AgentStatus.IDLE:
+                    await self._turns.end(key)
+                elif event.status is AgentStatus.WORKING:
+                    await self._turns.resume(key)
+                elif event.status is AgentStatus.DEAD:
+                    await self._turns.end(key, ok=False)
+                    await self._say(channel, DIED)
+
+    async def on_window_change(self, event: WindowEvent) -> None:
+        if event.kind is WindowChange.CLOSED:
+            async with self.lock(event.window_id):
+                await self.prompts.close(event.window_id)
+                self._turns.forget_window(event.window_id)
+
+    def _ours(self, channels: Sequence[ChannelId]) -> list[ChannelId]:
+        # Another app's chats are answered by that app's own process.
+        return [c for c in channels if parse_feishu_channel(c).app == self._app_name]
+
+    def _verbose(self, channel: ChannelId) -> bool:
+        return bool(self._gateway.channel_setting(channel, "verbose", False))
+
+    def _title(self, window_id: WindowId) -> str:
+        try:
+            info = self._gateway.window_info(window_id)
+        except UnifiedICCError:
+            return str(window_id)
+        return turn_title(info.provider, info.cwd.name)
+
+    async def _say(self, channel: ChannelId, text: str) -> None:
+        try:
+            await self._output.send_text(channel, text)
+        except CclarkError as exc:
+            logger.error("could not post to %s: %s", channel, exc)

@@ -1,0 +1,104 @@
+"""PromptCards: the card of each prompt on an agent's screen, and how it was answered.
+
+Owns, per window: the prompt shown, the card sent to each of its chats, and an answer from
+chat in flight; when the prompt leaves the screen its cards are patched with the choice, or
+with "answered in the terminal" when no chat answer was under way. A prompt that comes back
+identical after it left is a new prompt with a new card. Knows nothing of answering itself
+(the message handler calls answer_prompt) nor of Feishu beyond the CardOutput protocol;
+callers serialise calls per window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cclark.cards import CardUpdater, answered_prompt_card, prompt_card
+from cclark.errors import CclarkError
+from cclark.relay.turns import CardOutput
+from unified_icc import ChannelId, PromptInfo, WindowId
+
+__all__ = ["PromptCards"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    choice: int
+    by: str
+
+
+@dataclass(slots=True, kw_only=True)
+class _Shown:
+    prompt: PromptInfo
+    label: str
+    cards: dict[ChannelId, str] = field(default_factory=dict)
+    answer: _Answer | None = None
+
+
+class PromptCards:
+    def __init__(self, *, output: CardOutput, updater: CardUpdater) -> None:
+        self._output = output
+        self._updater = updater
+        self._shown: dict[WindowId, _Shown] = {}
+        # An answer that overtook its prompt's card (the screen is read before the event is shown).
+        self._early: dict[WindowId, tuple[PromptInfo, _Answer]] = {}
+
+    def showing(self, window_id: WindowId) -> PromptInfo | None:
+        shown = self._shown.get(window_id)
+        return shown.prompt if shown else None
+
+    async def show(
+        self, window_id: WindowId, channels: Sequence[ChannelId], prompt: PromptInfo, label: str
+    ) -> None:
+        """Post a card for prompt to each channel, closing the window's previous prompt."""
+        shown = self._shown.get(window_id)
+        if shown is not None and shown.prompt == prompt:
+            return
+        await self.close(window_id)
+        shown = self._shown[window_id] = _Shown(prompt=prompt, label=label)
+        early = self._early.pop(window_id, None)
+        if early is not None and early[0] == prompt:
+            shown.answer = early[1]
+        card = prompt_card(prompt, window_label=label)
+        for channel in channels:
+            try:
+                message_id = await self._output.send_card(channel, card)
+            except CclarkError as exc:
+                logger.error("prompt card of window %s not sent to %s: %s", window_id, channel,
+                             exc)  # fmt: skip
+                continue
+            self._updater.mark_sent(message_id, card)
+            shown.cards[channel] = message_id
+
+    def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None:
+        """A chat is answering prompt with choice (called before the key is sent)."""
+        shown = self._shown.get(window_id)
+        if shown is not None and shown.prompt == prompt:
+            shown.answer = _Answer(choice, by)
+        else:
+            self._early[window_id] = (prompt, _Answer(choice, by))
+
+    def not_answered(self, window_id: WindowId) -> None:
+        """The chat's answer failed: a later disappearance was the terminal's doing."""
+        self._early.pop(window_id, None)
+        shown = self._shown.get(window_id)
+        if shown is not None:
+            shown.answer = None
+
+    async def close(self, window_id: WindowId) -> None:
+        """The window's prompt left the screen: patch its cards with how it was answered."""
+        shown = self._shown.pop(window_id, None)
+        if shown is None:
+            return
+        answer = shown.answer
+        card = answered_prompt_card(
+            shown.prompt,
+            choice=answer.choice if answer else None,
+            by=answer.by if answer else "",
+            window_label=shown.label,
+        )
+        for message_id in shown.cards.values():
+            self._updater.submit(message_id, card)

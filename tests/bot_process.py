@@ -1,0 +1,140 @@
+"""The cclark bot as a separate process against the Feishu emulator, and talking to it.
+
+Shared by the tests that meet cclark as a user does: ``python -m cclark`` (the SDK allows one
+WebSocket client per process) with a config naming the emulator, a private tmux server, and
+scripted agents (or the real Claude CLI against the fake model API).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from cclark.emulator import Emulator, Message
+from chat_view import card_text
+from fakes.agent_homes import agent_cli
+from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
+
+__all__ = ["ALICE", "MALLORY", "Bot", "card_with", "next_text", "reply_to"]
+
+ALICE = "ou_alice_0000000000000000000000"
+MALLORY = "ou_mallory_00000000000000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Bot:
+    """The cclark process under test and the files it leaves."""
+
+    def __init__(self, world: World, emu: Emulator) -> None:
+        self.world = world
+        self.emu = emu
+        self.health_port = free_port()
+        self.log = world.root / "cclark.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def write_config(self, real_claude: dict[str, str] | None = None) -> None:
+        app = self.emu.app
+        world = self.world
+        env = {"FAKE_AGENT_LOG": str(world.agent_log), "FAKE_CLAUDE_GATE": str(world.gate)}
+        config = {
+            "gateway": {"tmux_session": "uicc-test", "tmux_socket": self.world.socket,
+                        "workspace_roots": [str(self.world.workspace)], "poll_interval": 0.2,
+                        "ready_timeout": 2},
+            "providers": {
+                "shell": {"command": f"{sys.executable} {FAKE_AGENT}", "env": env},
+                "claude": {"command": f"{sys.executable} {FAKE_CLAUDE}", "env": env},
+                # An agent that never confirms a submission: typing into it is slow.
+                "codex": {"command": f"{sys.executable} {FAKE_AGENT}", "env": env},
+            },
+            "feishu": {"apps": [{"name": "main", "app_id": app.app_id,
+                                 "app_secret": app.app_secret, "domain": self.emu.url,
+                                 "allowed_users": [ALICE]}],
+                       "watchdog_seconds": 3},
+            "health": {"host": "127.0.0.1", "port": self.health_port},
+        }  # fmt: skip
+        if real_claude is not None:
+            claude = {"command": str(agent_cli("claude")), "env": real_claude}
+            config["providers"]["claude"] = claude  # type: ignore[index]
+        self.world.config_dir.mkdir(parents=True, exist_ok=True)
+        (self.world.config_dir / "config.yaml").write_text(json.dumps(config))
+
+    def start(self) -> None:
+        env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen([sys.executable, "-m", "cclark"], stdout=sink,
+                                            stderr=subprocess.STDOUT, env=env)  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(20)
+
+    def audit(self) -> list[dict[str, Any]]:
+        path = self.world.config_dir / "audit.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.health_port}/health"
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            return response.status, await response.json()
+
+
+async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: str = ALICE,
+                    **post: Any) -> str:  # fmt: skip
+    before = len(emu.sent)
+    await emu.post_text(text, chat_id=chat, sender_open_id=sender, **post)
+    sent = await emu.wait_for_sent(before + 1, within=30)
+    return sent[-1].text
+
+
+
+
+async def next_text(emu: Emulator, before: int, needle: str, *, within: float = 60) -> str:
+    """The first text the bot sent after the before-th send that contains needle."""
+
+    def find() -> str | None:
+        return next((s.text for s in emu.sent[before:] if s.text and needle in s.text), None)
+
+    found: str = await wait_until(find, within=within, what=f"a message with {needle!r}")
+    return found
+
+
+async def card_with(
+    emu: Emulator, chat: str, *needles: str, within: float = 60, **where: Any
+) -> Message:
+    """The first card in chat that (as it stands now) shows every needle."""
+
+    def find() -> Message | None:
+        for message in emu.messages_in(chat):
+            if message.msg_type == "interactive" and _matches(message, needles, where):
+                return message
+        return None
+
+    found: Message = await wait_until(find, within=within, what=f"a card with {needles!r}")
+    return found
+
+
+def _matches(message: Message, needles: tuple[str, ...], where: Mapping[str, Any]) -> bool:
+    if any(getattr(message, key) != value for key, value in where.items()):
+        return False
+    text = card_text(message.body())
+    return all(needle in text for needle in needles)

@@ -1,0 +1,254 @@
+"""What a chat sees of an agent: one growing card per turn, a notice at its end, prompt cards.
+
+The relay runs on a real gateway (a private tmux server) with a chat-shaped output that keeps
+every card as it stands after each send or patch, like the Feishu client would leave it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+
+from cclark.cards import CardUpdater
+from cclark.relay import DIED, ChatRelay
+from chat_view import card_text, colour
+from support import World
+from unified_icc import (
+    AgentMessage,
+    AgentMessageEvent,
+    AgentStatus,
+    ChannelId,
+    MessageKind,
+    MessageRole,
+    PromptInfo,
+    PromptKind,
+    PromptOption,
+    StatusEvent,
+    UnifiedICC,
+    WindowId,
+)
+
+pytestmark = pytest.mark.integration
+
+CHAT = ChannelId("feishu:main:oc_relay")
+OTHER_APP = ChannelId("feishu:other:oc_relay")
+
+
+class Chat:
+    """Messages as the chat shows them: text, or the card's latest JSON."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, tuple[ChannelId, str, Any]] = {}
+
+    async def send_card(self, channel_id: ChannelId, card: Mapping[str, Any]) -> str:
+        return self._add(channel_id, "card", json.loads(json.dumps(card)))
+
+    async def send_text(self, channel_id: ChannelId, text: str) -> tuple[str, ...]:
+        return (self._add(channel_id, "text", text),)
+
+    async def update_card(self, message_id: str, card: Mapping[str, Any]) -> None:
+        channel, kind, _ = self.messages[message_id]
+        self.messages[message_id] = (channel, kind, json.loads(json.dumps(card)))
+
+    def _add(self, channel_id: ChannelId, kind: str, body: Any) -> str:
+        message_id = f"om_{len(self.messages) + 1}"
+        self.messages[message_id] = (channel_id, kind, body)
+        return message_id
+
+    def cards(self) -> list[dict[str, Any]]:
+        return [body for _, kind, body in self.messages.values() if kind == "card"]
+
+    def texts(self) -> list[str]:
+        return [body for _, kind, body in self.messages.values() if kind == "text"]
+
+
+def _message(n: int, kind: MessageKind, text: str, role: MessageRole = MessageRole.ASSISTANT,
+             **tool: str) -> AgentMessage:  # fmt: skip
+    return AgentMessage(id=f"m{n}", role=role, kind=kind, text=text, **tool)
+
+
+def user(n: int, text: str) -> AgentMessage:
+    return _message(n, MessageKind.TEXT, text, MessageRole.USER)
+
+
+def reply(n: int, text: str) -> AgentMessage:
+    return _message(n, MessageKind.TEXT, text)
+
+
+OPTIONS = ("Yes", "Yes, and don't ask again", "No")
+PROMPT = PromptInfo(
+    kind=PromptKind.PERMISSION,
+    title="Bash command",
+    body="touch approved.txt\nCreate a file",
+    options=tuple(
+        PromptOption(number=n, label=label, selected=n == 1)
+        for n, label in enumerate(OPTIONS, start=1)
+    ),
+)
+
+
+class Harness:
+    def __init__(self, relay: ChatRelay, chat: Chat, updater: CardUpdater, window: WindowId):
+        self.relay, self.chat, self.updater, self.window = relay, chat, updater, window
+
+    async def messages(self, *messages: AgentMessage) -> None:
+        await self.relay.on_message(AgentMessageEvent(window_id=self.window, session_id=None,
+                                                      channel_ids=(CHAT, OTHER_APP),
+                                                      messages=messages))  # fmt: skip
+        await self.updater.flush()
+
+    async def status(self, status: AgentStatus, prompt: PromptInfo | None = None) -> None:
+        await self.relay.on_status(StatusEvent(window_id=self.window, channel_ids=(CHAT,),
+                                               status=status, prompt=prompt))  # fmt: skip
+        await self.updater.flush()
+
+
+@pytest.fixture
+async def harness(gateway: UnifiedICC, world: World) -> AsyncIterator[Harness]:
+    (world.workspace / "demo").mkdir()
+    window = await gateway.create_window(world.workspace / "demo", "shell", channel_id=CHAT)
+    chat = Chat()
+    async with CardUpdater(chat.update_card, interval=0) as updater:
+        relay = ChatRelay(app_name="main", output=chat, gateway=gateway, updater=updater)
+        yield Harness(relay, chat, updater, window.window_id)
+
+
+async def test_a_turn_is_one_card_that_keeps_every_part_and_ends_green_with_one_notice(
+    harness: Harness,
+) -> None:
+    await harness.messages(user(1, "build it"), reply(2, "Looking at the files first."))
+    await harness.messages(
+        _message(3, MessageKind.TOOL_USE, "Bash: ls", tool_name="Bash", tool_id="t1"),
+        _message(4, MessageKind.TOOL_RESULT, "a.py\nb.py", tool_id="t1"),
+        _message(5, MessageKind.TOOL_USE, "Read: a.py", tool_name="Read", tool_id="t2"),
+    )
+    await harness.messages(reply(6, "All done: **2 files**."))
+    (working,) = harness.chat.cards()
+    await harness.status(AgentStatus.IDLE)
+    await harness.status(AgentStatus.IDLE)
+
+    (card,) = harness.chat.cards()
+    text = card_text(card)
+    assert card["header"]["title"]["content"] == "shell · demo"
+    for part in ("Looking at the files first.", "Bash", "a.py", "Read", "All done: **2 files**."):
+        assert part in text
+    assert text.index("Looking at") < text.index("Read") < text.index("All done")
+    assert "build it" not in text  # the person's words are already in the chat
+    assert (colour(working), colour(card)) == ("blue", "green")
+    assert "✅ done" in text
+    assert harness.chat.texts() == ["✅ shell · demo: All done: **2 files**."]
+
+
+async def test_the_next_message_from_the_person_starts_a_new_card(harness: Harness) -> None:
+    await harness.messages(user(1, "first"), reply(2, "one"))
+    await harness.status(AgentStatus.IDLE)
+    await harness.messages(user(3, "second"), reply(4, "two"))
+
+    first, second = harness.chat.cards()
+    assert "one" in card_text(first)
+    assert "two" not in card_text(first)
+    assert "two" in card_text(second)
+    assert (colour(first), colour(second)) == ("green", "blue")
+
+
+async def test_a_turn_too_big_for_one_card_continues_in_the_next_without_losing_a_line(
+    harness: Harness,
+) -> None:
+    lines = [f"line {i:05d} " + "x" * 60 for i in range(800)]
+    replies = [reply(2 + i, "\n".join(lines[i * 100 : (i + 1) * 100])) for i in range(8)]
+    await harness.messages(user(1, "long"), *replies)
+
+    cards = harness.chat.cards()
+    shown = "\n".join(card_text(c) for c in cards)
+    assert len(cards) > 1
+    assert all(f"line {i:05d}" in shown for i in range(800))
+
+
+async def test_output_after_the_turn_ended_lands_in_the_same_card_without_a_second_notice(
+    harness: Harness,
+) -> None:
+    await harness.messages(user(1, "go"), reply(2, "first part"))
+    await harness.status(AgentStatus.IDLE)
+    await harness.messages(reply(3, "a late line"))
+
+    (card,) = harness.chat.cards()
+    assert "a late line" in card_text(card)
+    assert len(harness.chat.texts()) == 1
+
+
+async def test_working_again_reopens_the_turn_and_its_end_is_told_again(harness: Harness) -> None:
+    await harness.messages(user(1, "go"), reply(2, "part one"))
+    await harness.status(AgentStatus.IDLE)
+    await harness.status(AgentStatus.WORKING)
+    reopened = colour(harness.chat.cards()[0])
+    await harness.messages(reply(3, "part two"))
+    await harness.status(AgentStatus.IDLE)
+
+    assert reopened == "blue"
+    assert harness.chat.texts() == ["✅ shell · demo: part one", "✅ shell · demo: part two"]
+
+
+async def test_a_prompt_is_an_orange_card_patched_with_the_chat_answer(harness: Harness) -> None:
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+    (asked,) = harness.chat.cards()
+    asked_text = card_text(asked)
+    harness.relay.prompts.answering(harness.window, PROMPT, 1, "You")
+    await harness.status(AgentStatus.WORKING)
+
+    (answered,) = harness.chat.cards()
+    assert colour(asked) == "orange"
+    for line in ("touch approved.txt", "**1.** Yes", "**2.** Yes, and don't ask again",
+                 "**3.** No", "Reply with a number (1\u20133)"):  # fmt: skip
+        assert line in asked_text
+    assert colour(answered) == "green"
+    assert "You chose **1.** Yes" in card_text(answered)
+
+
+async def test_a_prompt_answered_at_the_desk_says_so_and_an_identical_one_gets_a_new_card(
+    harness: Harness,
+) -> None:
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+    await harness.status(AgentStatus.WORKING)
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+
+    first, second = harness.chat.cards()
+    assert "Answered in the terminal" in card_text(first)
+    assert colour(second) == "orange"
+
+
+async def test_an_answer_read_before_its_card_was_shown_still_names_the_choice(
+    harness: Harness,
+) -> None:
+    harness.relay.prompts.answering(harness.window, PROMPT, 3, "You")
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+    await harness.status(AgentStatus.WORKING)
+
+    (card,) = harness.chat.cards()
+    assert "You chose **3.** No" in card_text(card)
+
+
+async def test_a_failed_chat_answer_leaves_the_card_to_the_terminal(harness: Harness) -> None:
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+    harness.relay.prompts.answering(harness.window, PROMPT, 1, "You")
+    harness.relay.prompts.not_answered(harness.window)
+    await harness.status(AgentStatus.IDLE)
+
+    assert "Answered in the terminal" in card_text(harness.chat.cards()[0])
+
+
+async def test_an_exit_ends_the_turn_in_red_and_says_how_to_go_on(harness: Harness) -> None:
+    await harness.messages(user(1, "go"), reply(2, "working on it"))
+    await harness.status(AgentStatus.DEAD)
+
+    (card,) = harness.chat.cards()
+    assert colour(card) == "red"
+    assert harness.chat.texts() == [DIED]
+
+
+async def test_another_apps_chats_get_nothing_from_this_process(harness: Harness) -> None:
+    await harness.messages(user(1, "go"), reply(2, "hello"))
+
+    assert {channel for channel, _, _ in harness.chat.messages.values()} == {CHAT}
