@@ -12,8 +12,9 @@ from PIL import Image
 from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.handlers import MessageHandler
+from cclark.handlers.message import FEEDBACK
 from support import World, wait_until
-from unified_icc import ChannelId, PromptInfo, UnifiedICC, WindowId
+from unified_icc import ChannelId, PromptInfo, PromptKind, UnifiedICC, WindowId
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.integration
@@ -182,6 +183,27 @@ async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid
     assert answers.announced == [(window, 9, "You"), (window, 1, "You")]
     assert answers.failed == [window]
     await wait_until(lambda: (world.workspace / "chosen.txt").exists(), what="the file")
+
+
+async def test_a_plan_option_asking_for_feedback_sends_the_next_message_as_the_feedback(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+    await _say(handler, replies, "#new", "ok", "claude", "standard")
+    await wait_until(lambda: world.agent_entries("started"), what="the agent")
+    window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    assert window is not None
+    await handler.handle(_event("PLAN: rewrite everything"))
+    prompt = await wait_until(lambda: gateway.status_of(window)[1], what="the plan prompt")
+
+    told = await _say(handler, replies, "3")
+    await handler.handle(_event("smaller steps please"))
+
+    assert prompt.kind is PromptKind.PLAN
+    assert told == FEEDBACK.format(choice=3, label="No, keep planning")
+    assert [e["choice"] for e in world.agent_entries("plan")] == ["3"]
+    submitted = await wait_until(lambda: world.agent_entries("submit")[1:], what="the feedback")
+    assert submitted[-1]["text"] == "smaller steps please"
 
 
 async def test_status_and_verbose(gateway: UnifiedICC, world: World, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ Its screen mimics Claude's layout (history, input box, footer) closely enough fo
 screen parser. Submissions: plain text gets ``FAKE-REPLY: you said '<text>'``; ``/clear``
 starts a new session; ``PARTS: n`` writes n reply parts, stopping after the first until the
 file named by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``ASK: <cmd>`` shows Claude's
-Bash permission panel, where 1 or 2 run the command and 3 or Escape refuse; ``/exit`` quits.
+Bash permission panel, where 1 or 2 run the command and 3 or Escape refuse; ``PLAN: <plan>``
+shows the plan approval panel, where 3 ("No, keep planning") returns to the input box for the
+person's feedback; ``/exit`` quits.
 """
 
 from __future__ import annotations
@@ -38,13 +40,17 @@ class FakeClaude(Agent):
         self.parent: str | None = None
         self.history: list[str] = []
         self.asking: str | None = None
+        self.planning: str | None = None
 
     def greet(self) -> None:
         self.draw()
 
     def draw(self) -> None:
         """Redraw the whole screen: recent history, then the input box or the open panel."""
-        bottom = self.panel() if self.asking is not None else IDLE_BOX
+        if self.planning is not None:
+            bottom = self.plan_panel()
+        else:
+            bottom = self.panel() if self.asking is not None else IDLE_BOX
         show("\x1b[2J\x1b[H" + "\n".join([*self.history[-20:], *bottom]))
 
     def panel(self) -> list[str]:
@@ -61,7 +67,27 @@ class FakeClaude(Agent):
             " Esc to cancel \u00b7 Tab to amend \u00b7 ctrl+e to explain",
         ]
 
+    def plan_panel(self) -> list[str]:
+        return [
+            RULE,
+            " Ready to code?",
+            "",
+            " Here is Claude's plan:",
+            f"   {self.planning}",
+            "",
+            " Would you like to proceed?",
+            "",
+            " \u276f 1. Yes, and auto-accept edits",
+            "   2. Yes, and manually approve edits",
+            "   3. No, keep planning",
+            "",
+            " Esc to cancel",
+        ]
+
     def feed(self, data: bytes) -> None:
+        if self.planning is not None:
+            self.answer_plan(data[:1])
+            return
         if self.asking is None:
             super().feed(data)
             return
@@ -75,6 +101,16 @@ class FakeClaude(Agent):
             return
         record(event="answer", choice=choice.decode())
         self.asking = None
+        self.draw()
+
+    def answer_plan(self, choice: bytes) -> None:
+        if choice not in (b"1", b"2", b"3", b"\x1b"):
+            return
+        record(event="plan", choice=choice.decode())
+        rejected = choice in (b"3", b"\x1b")
+        outcome = "  \u23bf  User rejected Claude's plan" if rejected else "\u25cf Plan approved"
+        self.history.append(outcome)
+        self.planning = None
         self.draw()
 
     @property
@@ -123,6 +159,9 @@ class FakeClaude(Agent):
         self.hook("UserPromptSubmit", prompt=text)
         self.write("user", {"role": "user", "content": text})
         parts = re.fullmatch(r"PARTS: (\d+)", text)
+        if text.startswith("PLAN: "):
+            self.planning = text[6:]
+            return
         if text.startswith("ASK: "):
             self.asking = text[5:]
             self.hook("PermissionRequest", tool_name="Bash", tool_input={"command": self.asking})
