@@ -8,6 +8,7 @@ real Claude CLI's chat is in test_chat_with_real_claude.py.
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
@@ -188,3 +189,50 @@ async def test_screenshot_arrives_as_an_image_of_the_pane(world: World, emu: Emu
     cell, pad = ScreenshotRenderer().cell, ScreenshotStyle().padding
     assert image.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
     assert len(image.convert("RGB").getcolors(maxcolors=1 << 24) or []) > 2
+
+
+async def test_the_wizard_refuses_every_way_out_of_the_workspace_with_the_reason(
+    bot: Bot, emu: Emulator, world: World
+) -> None:
+    root = world.workspace.resolve()
+    (world.workspace / "taken").mkdir()
+    (world.workspace / "escape").symlink_to("/etc")
+    chat = "oc_wizard"
+
+    opened = await reply_to(emu, "#new", chat=chat)
+    refused = ("..", "#select /etc", "#mkdir ../x", "#mkdir taken", "escape")
+    answers = [await reply_to(emu, text, chat=chat) for text in refused]
+    cancelled = await reply_to(emu, "#cancel", chat=chat)
+
+    assert f"Folder: {root}" in opened
+    assert answers[0] == f"{root} is a workspace root: you cannot go above it."
+    assert answers[1] == "/etc is outside the workspace folders: that is not allowed."
+    assert answers[2].startswith("Cannot create '../x': ")
+    assert answers[3] == "'taken' already exists here: enter it by name, or pick another name."
+    assert answers[4].endswith("escape is outside the workspace folders: that is not allowed.")
+    assert "cancel" in cancelled.lower()
+    assert not (world.workspace.parent / "x").exists()
+
+
+async def test_new_twice_replaces_only_this_chats_window_and_another_chats_cannot_be_closed(
+    bot: Bot, emu: Emulator, world: World
+) -> None:
+    async def start_shell(chat: str) -> str:
+        for step in ("#new", "ok"):
+            await reply_to(emu, step, chat=chat)
+        started = re.search(r"window (@\d+)\.", await reply_to(emu, "shell", chat=chat))
+        assert started is not None
+        return started[1]
+
+    their_window = await start_shell("oc_theirs")
+    first_window = await start_shell("oc_mine")
+    again = await reply_to(emu, "#new", chat="oc_mine")
+    listing = await reply_to(emu, "#session list", chat="oc_mine")
+    closing = await reply_to(emu, "#session close 1", chat="oc_mine")
+
+    assert f"Closed this chat's previous session ({first_window})" in again
+    assert listing == "This chat has no sessions. Send #new to start one."
+    assert closing.startswith("There is no session 1")
+    windows = world.tmux("list-windows", "-a", "-F", "#{window_id}").stdout.split()
+    assert their_window in windows
+    assert first_window not in windows
