@@ -100,10 +100,15 @@ class Bot:
 
 async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: str = ALICE,
                     **post: Any) -> str:  # fmt: skip
+    """Post text and return the bot's first text message after it (cards are skipped)."""
     before = len(emu.sent)
     await emu.post_text(text, chat_id=chat, sender_open_id=sender, **post)
-    sent = await emu.wait_for_sent(before + 1, within=30)
-    return sent[-1].text
+
+    def answer() -> str | None:
+        return next((s.text for s in emu.sent[before:] if s.text is not None), None)
+
+    found: str = await wait_until(answer, within=30, what=f"the answer to {text!r}")
+    return found
 
 
 

@@ -51,6 +51,7 @@ class MessageKind(StrEnum):
     TOOL_USE = "tool_use"
     TOOL_RESULT = "tool_result"
     LOCAL_COMMAND = "local_command"
+    OUTPUT = "output"  # a plain shell's terminal output, one line per message before merging
 
 
 class PromptKind(StrEnum):

@@ -120,6 +120,7 @@ class UnifiedICC:
             settings=gateway,
             hooks_dir=self._hooks_dir,
             events_file=self.monitor.hooks_path,
+            outputs_dir=config.config_dir / "outputs",
         )
         self._input = WindowInput(
             backend=self._backend, monitor=self.monitor, settings=config.gateway

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.errors import TmuxError
@@ -24,6 +25,7 @@ from unified_icc.event_bus import EventBus
 from unified_icc.events import AgentStatus, PromptInfo, StatusEvent
 from unified_icc.ids import RecordId
 from unified_icc.terminal import ScreenStatus, parse_screen
+from unified_icc.terminal.prompt_patterns import SHELL
 from unified_icc.tmux import PaneInfo, TmuxBackend
 from unified_icc.window_store import WindowRecord, WindowStore
 
@@ -103,13 +105,15 @@ class ScreenWatch:
             seen = self._seen.setdefault(record.record_id, _Seen())
             if record.record_id in self._due or pane.activity >= seen.captured_at - _ACTIVITY_SLACK:
                 self._due.discard(record.record_id)
-                await self._look(record, seen)
+                await self._look(record, seen, pane)
 
     async def look_now(self, record: WindowRecord) -> ScreenStatus:
         """Capture and parse the window at once, reporting a change like update() does."""
         return await self._look(record, self._seen.setdefault(record.record_id, _Seen()))
 
-    async def _look(self, record: WindowRecord, seen: _Seen) -> ScreenStatus:
+    async def _look(
+        self, record: WindowRecord, seen: _Seen, pane: PaneInfo | None = None
+    ) -> ScreenStatus:
         seen.captured_at = int(time.time())
         try:
             screen = await self._backend.capture(record.window_id)
@@ -117,6 +121,8 @@ class ScreenWatch:
             logger.debug("capture of %s failed: %s", record.window_id, exc)
             return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
         parsed = parse_screen(record.provider, screen)
+        if record.provider == SHELL:
+            parsed = _shell_status(pane, seen.status)
         ended = parsed.status is AgentStatus.IDLE and record.record_id in self._turn_ended
         if ended or (parsed.status, parsed.prompt) != (seen.status, seen.prompt):
             seen.status, seen.prompt = parsed.status, parsed.prompt
@@ -132,3 +138,22 @@ class ScreenWatch:
                 )
             )
         return parsed
+
+
+def _shell_status(pane: PaneInfo | None, last: AgentStatus | None) -> ScreenStatus:
+    """A shell is WORKING while a program other than the shell itself is in the foreground.
+
+    Without a pane listing (a look on demand) the last known status stands.
+    """
+    if pane is None:
+        return ScreenStatus(status=last or AgentStatus.IDLE, prompt=None)
+    busy = pane.pid is not None and pane.current_command != _program_name(pane.pid)
+    return ScreenStatus(status=AgentStatus.WORKING if busy else AgentStatus.IDLE, prompt=None)
+
+
+def _program_name(pid: int) -> str | None:
+    """The name tmux would report for process pid (Linux /proc); None when unknown."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None

@@ -205,7 +205,18 @@ class SessionMonitor:
     async def _on_files_changed(self, paths: set[Path]) -> None:
         if self._hooks.path in paths:
             await self._read_hooks()
-        await self.feed.deliver_changed(paths - {self._hooks.path})
+        changed = paths - {self._hooks.path}
+        await self.feed.deliver_changed(changed)
+        self._shell_output_seen(changed)
+
+    def _shell_output_seen(self, paths: set[Path]) -> None:
+        """A shell's new output may end its turn: report it once its foreground is the shell."""
+        shells = [r for r in self._store if r.provider == "shell" and r.transcript_path
+                  and Path(r.transcript_path) in paths]  # fmt: skip
+        for record in shells:
+            self.screens.flag(record.record_id, turn_ended=True)
+        if shells:
+            self.wake()
 
     async def _read_hooks(self) -> None:
         async with self._hook_lock:

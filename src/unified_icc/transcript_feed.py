@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.event_bus import EventBus
-from unified_icc.events import AgentMessage, AgentMessageEvent
+from unified_icc.events import AgentMessage, AgentMessageEvent, MessageKind
 from unified_icc.ids import RecordId
 from unified_icc.transcripts import (
     TranscriptCursor,
@@ -77,7 +78,7 @@ class TranscriptFeed:
         Serialised per transcript; returns how many messages were delivered.
         """
         path = record.transcript_path
-        if path is None or record.provider == "shell":
+        if path is None:
             return 0
         async with self._locks.setdefault(path, asyncio.Lock()):
             cursor = self.cursors.get(path, TranscriptCursor())
@@ -104,7 +105,7 @@ class TranscriptFeed:
             for message in parser.parse(line):
                 if is_new(cursor, message.id) and message.id not in fresh:
                     fresh[message.id] = message
-        return tuple(fresh.values())
+        return _merge_output(tuple(fresh.values()))
 
     async def _emit(self, record: WindowRecord, messages: tuple[AgentMessage, ...]) -> None:
         # The record may have moved (tmux renumbered it) while the file was read.
@@ -117,3 +118,27 @@ class TranscriptFeed:
                 messages=messages,
             )
         )
+
+
+def _merge_output(messages: tuple[AgentMessage, ...]) -> tuple[AgentMessage, ...]:
+    """Runs of a shell's output lines as one message each (the last line's id), blank edges cut."""
+    merged: list[AgentMessage] = []
+    run: list[AgentMessage] = []
+
+    def close_run() -> None:
+        text = "\n".join(m.text for m in run).strip("\n")
+        if text.strip():
+            merged.append(replace(run[-1], text=text))
+        run.clear()
+
+    for message in messages:
+        if message.kind is MessageKind.OUTPUT:
+            run.append(message)
+            continue
+        if run:
+            close_run()
+        merged.append(message)
+    if run:
+        close_run()
+    return tuple(merged)
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from unified_icc.config import GatewaySettings
 from unified_icc.errors import (
@@ -26,6 +27,7 @@ from unified_icc.ids import RecordId
 from unified_icc.providers import Provider
 from unified_icc.session_monitor import SessionMonitor
 from unified_icc.tmux import DeliveryMethod, PaneProbe, TmuxBackend, normalise_key, plan_text
+from unified_icc.transcripts import append_input_marker
 from unified_icc.window_store import WindowRecord
 
 __all__ = ["WindowInput"]
@@ -53,6 +55,10 @@ class WindowInput:
         async with self._lock(record):
             await self.verify_alive(record)
             await self._await_input_box(record)
+            if record.provider == "shell" and record.transcript_path:
+                # Where the shell's output for this submission begins (a new turn).
+                path = Path(record.transcript_path)
+                await asyncio.to_thread(append_input_marker, path, delivery.text)
             if delivery.method is DeliveryMethod.PASTE:
                 await self._backend.paste(record.window_id, delivery.text)
             else:

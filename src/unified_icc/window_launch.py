@@ -29,11 +29,13 @@ class WindowLauncher:
         settings: GatewaySettings,
         hooks_dir: Path,
         events_file: Path,
+        outputs_dir: Path,
     ) -> None:
         self._backend = backend
         self._settings = settings
         self._hooks_dir = hooks_dir
         self._events_file = events_file
+        self._outputs_dir = outputs_dir
 
     async def launch(
         self, provider: Provider, mode: Mode, cwd: Path, channel_id: ChannelId | None
@@ -46,6 +48,7 @@ class WindowLauncher:
         record_id = new_record_id()
         hooks = await self._wire_hooks(provider, record_id)
         plan = provider.launch(mode, session_id=session_id, hooks=hooks)
+        output = await self._output_file(provider, record_id)
         created = await self._backend.create_window(
             WindowSpec(
                 session=self._settings.tmux_session,
@@ -56,6 +59,7 @@ class WindowLauncher:
                 env=plan.env,
                 width=self._settings.window_width,
                 height=self._settings.window_height,
+                pipe_to=output,
             )
         )
         return WindowRecord(
@@ -67,11 +71,24 @@ class WindowLauncher:
             created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             channel_id=channel_id,
             session_id=plan.session_id,
+            transcript_path=str(output) if output else None,
         )
 
     def discard(self, record: WindowRecord) -> None:
-        """Remove what was written for the window (its hook settings file)."""
+        """Remove what was written for the window (hook settings, a shell's output file)."""
         self._settings_path(record.record_id).unlink(missing_ok=True)
+        self._output_path(record.record_id).unlink(missing_ok=True)
+
+    async def _output_file(self, provider: Provider, record_id: RecordId) -> Path | None:
+        """A plain shell has no transcript: its pane's output, piped to a file, stands in."""
+        if provider.name != "shell":
+            return None
+        path = self._output_path(record_id)
+        await asyncio.to_thread(_create_private, path)
+        return path
+
+    def _output_path(self, record_id: RecordId) -> Path:
+        return self._outputs_dir / f"shell-{record_id}.out"
 
     async def _wire_hooks(self, provider: Provider, record_id: RecordId) -> HookWiring | None:
         if not provider.hook_events:
@@ -93,3 +110,9 @@ class WindowLauncher:
 
     def _settings_path(self, record_id: RecordId) -> Path:
         return self._hooks_dir / f"settings-{record_id}.json"
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+

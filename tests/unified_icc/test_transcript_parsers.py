@@ -514,9 +514,9 @@ def test_parser_for_returns_a_new_parser_of_the_provider(case: ProviderCase) -> 
     assert parser is not parser_for(case.name)
 
 
-@pytest.mark.parametrize("name", ["shell", "claude-code", ""])
+@pytest.mark.parametrize("name", ["bash", "claude-code", ""])
 def test_parser_for_refuses_other_providers_naming_the_valid_ones(name: str) -> None:
-    with pytest.raises(UnknownProviderError, match="claude, codex, gemini") as raised:
+    with pytest.raises(UnknownProviderError, match="claude, codex, gemini, shell") as raised:
         parser_for(name)
 
     assert isinstance(raised.value, ValueError)

@@ -70,6 +70,9 @@ def fold(entries: Sequence[Entry], messages: Iterable[AgentMessage]) -> tuple[En
     """Entries with messages appended; a tool result fills its open call's result."""
     out = list(entries)
     for message in messages:
+        if message.kind is MessageKind.OUTPUT and out and out[-1].kind is MessageKind.OUTPUT:
+            out[-1] = replace(out[-1], text=f"{out[-1].text}\n{message.text}")
+            continue  # a shell's output stays one code block
         if message.kind is MessageKind.TOOL_RESULT and message.tool_id:
             index = _open_call(out, message.tool_id)
             if index is not None:
@@ -111,6 +114,8 @@ def entry_blocks(entry: Entry, *, verbose: bool, start: int = 0) -> list[Block]:
             blocks = _result_blocks(entry.text, entry.tool_name, verbose, label=True)
         case MessageKind.THINKING:
             blocks = _thinking_blocks(entry.text) if verbose else [Block(content=_THINKING)]
+        case MessageKind.OUTPUT:
+            blocks = _markdown_blocks(code_block(clean_text(entry.text).strip("\n")))
         case MessageKind.TEXT if entry.role is MessageRole.ASSISTANT:
             blocks = _markdown_blocks(sanitize_markdown(entry.text))
         case _:  # what the user typed, a slash command or a CLI notice: shown as typed

@@ -22,6 +22,8 @@ from unified_icc import (
     AgentMessageEvent,
     AgentStatus,
     ChannelId,
+    MessageKind,
+    MessageRole,
     StatusEvent,
     UnifiedICC,
     UnifiedICCError,
@@ -69,6 +71,19 @@ class ChatRelay:
         async with self.lock(event.window_id):
             for channel in channels:
                 await self._turns.add((event.window_id, channel), title, event.messages)
+            if self._finished_late(event):
+                for channel in channels:
+                    await self._turns.end((event.window_id, channel))
+
+    def _finished_late(self, event: AgentMessageEvent) -> bool:
+        """The turn's last reply was written after the screen had already been seen idle.
+
+        The agent may write its transcript after its Stop hook fired, so no IDLE follows.
+        """
+        last = event.messages[-1] if event.messages else None
+        replied = (last is not None and last.role is MessageRole.ASSISTANT
+                   and last.kind in (MessageKind.TEXT, MessageKind.OUTPUT))  # fmt: skip
+        return replied and self._gateway.status_of(event.window_id)[0] is AgentStatus.IDLE
 
     async def on_status(self, event: StatusEvent) -> None:
         window, channels = event.window_id, self._ours(event.channel_ids)

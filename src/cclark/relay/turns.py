@@ -73,6 +73,8 @@ class TurnCards:
             turn.shown = True
             if message.kind is MessageKind.TEXT and message.text.strip():
                 turn.last_reply = message.text
+            elif message.kind is MessageKind.OUTPUT and message.text.strip():
+                turn.last_reply = message.text.strip().splitlines()[-1]
         if turn is not None and turn.shown:
             await self._show(key, turn)
 

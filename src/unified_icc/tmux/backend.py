@@ -65,6 +65,7 @@ class WindowSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     width: int = 200
     height: int = 50
+    pipe_to: Path | None = None  # append everything the pane prints to this file
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

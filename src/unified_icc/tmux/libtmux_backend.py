@@ -105,8 +105,11 @@ class LibtmuxBackend:
         setup: list[str] = [
             "set-option", "-w", "-t", created.window_id, "remain-on-exit", "on", ";",
             "set-option", "-w", "-t", created.window_id, RECORD_OPTION, spec.record_id, ";",
-            "respawn-pane", "-k", "-t", created.pane_id, "-c", str(spec.cwd),
         ]  # fmt: skip
+        if spec.pipe_to is not None:  # before the agent starts, so no byte is missed
+            pipe = f"cat >> {shlex.quote(str(spec.pipe_to))}"
+            setup += ["pipe-pane", "-t", created.pane_id, pipe, ";"]
+        setup += ["respawn-pane", "-k", "-t", created.pane_id, "-c", str(spec.cwd)]
         for key, value in spec.env.items():
             setup += ["-e", f"{key}={value}"]
         setup += ["--", *spec.argv]

@@ -15,6 +15,12 @@ from unified_icc.transcripts.base import ERROR_PREFIX, TranscriptParser
 from unified_icc.transcripts.claude import ClaudeParser
 from unified_icc.transcripts.codex import CodexParser, read_session_meta
 from unified_icc.transcripts.gemini import GeminiParser
+from unified_icc.transcripts.shell import (
+    INPUT_MARKER,
+    ShellParser,
+    append_input_marker,
+    clean_terminal_line,
+)
 from unified_icc.transcripts.tail import (
     RECENT_IDS_KEEP,
     TailChunk,
@@ -27,14 +33,18 @@ from unified_icc.transcripts.tail import (
 
 __all__ = [
     "ERROR_PREFIX",
+    "INPUT_MARKER",
     "RECENT_IDS_KEEP",
     "ClaudeParser",
     "CodexParser",
     "GeminiParser",
+    "ShellParser",
     "TailChunk",
     "TranscriptCursor",
     "TranscriptParser",
     "advance",
+    "append_input_marker",
+    "clean_terminal_line",
     "cursor_at_end",
     "is_new",
     "parser_for",
@@ -43,7 +53,7 @@ __all__ = [
 ]
 
 _PARSERS: Final[Mapping[str, Callable[[], TranscriptParser]]] = MappingProxyType(
-    {"claude": ClaudeParser, "codex": CodexParser, "gemini": GeminiParser}
+    {"claude": ClaudeParser, "codex": CodexParser, "gemini": GeminiParser, "shell": ShellParser}
 )
 
 
@@ -51,8 +61,8 @@ def parser_for(provider: str) -> TranscriptParser:
     """A new parser for the transcripts of ``provider`` (case-insensitive).
 
     Raises:
-        UnknownProviderError: (a ValueError) for ``shell``, which has no transcript, or any name
-            that is not ``claude``, ``codex`` or ``gemini``.
+        UnknownProviderError: (a ValueError) for a name that is not ``claude``, ``codex``,
+            ``gemini`` or ``shell`` (whose "transcript" is its pane's output).
     """
     factory = _PARSERS.get(provider.strip().lower())
     if factory is None:
