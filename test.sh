@@ -6,6 +6,7 @@ source "$(dirname "$0")/scripts/bootstrap.sh"
 check_tmux
 bootstrap_venv test
 bash "$ROOT/scripts/install-agent-clis.sh"
+bash "$ROOT/scripts/install-browser.sh"
 cd "$ROOT"
 "$VENV/bin/ruff" check src tests
 "$VENV/bin/lint-imports" --no-cache >/dev/null || "$VENV/bin/lint-imports" --no-cache

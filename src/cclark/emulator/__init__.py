@@ -35,6 +35,12 @@ HTTP control surface (people, pages, other processes), JSON, under ``/_emulator`
     POST   /_emulator/faults/chat_rate_limit   {chat_id, times?}
     POST   /_emulator/faults/invalidate_tokens {app_id?}
     POST   /_emulator/faults/refuse_ws_endpoint {mode?, times?, seconds?}
+
+With ``page=PageSettings(...)`` it also serves the web chat of local mode (docs/local-mode.md)::
+
+    GET    /  and  /chat                       the chat page (plain HTML, CSS and JavaScript)
+    GET    /_emulator/page/config              the page's users, chats and app
+    GET    /_emulator/page/updates?after=&wait=   long-poll for changed messages
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ from cclark.emulator.models import (
     Limits,
     Mention,
     Message,
+    PageSettings,
+    PageUser,
     Posted,
     RefuseMode,
     Sent,
@@ -88,6 +96,8 @@ __all__ = [
     "Mention",
     "Message",
     "MessageOptions",
+    "PageSettings",
+    "PageUser",
     "Posted",
     "RefuseMode",
     "Sent",

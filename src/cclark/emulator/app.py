@@ -1,7 +1,7 @@
 """The emulator as one aiohttp application on a loopback port.
 
-Owns composition (world, faults, im rules, ws hub, REST, control) and the server's
-lifecycle on the *current* loop; the thread that hosts it for tests is emulator.py.
+Owns composition (world, faults, im rules, ws hub, REST, control, the optional chat page)
+and the server's lifecycle on the *current* loop; the thread that hosts it for tests is emulator.py.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from cclark.emulator.chat_page import ChatPage
 from cclark.emulator.control import Control
 from cclark.emulator.control_http import ControlHttp
 from cclark.emulator.errors import EmulatorStateError
 from cclark.emulator.faults import Faults, Throttle
 from cclark.emulator.im import Messenger
-from cclark.emulator.models import App, ClientConfig, Limits
+from cclark.emulator.models import App, ClientConfig, Limits, PageSettings
 from cclark.emulator.rest import OpenApi
 from cclark.emulator.state import World
 from cclark.emulator.ws import Hub
@@ -44,7 +45,7 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmulatorSettings:
-    """How to run the emulator; ``port=0`` picks a free port."""
+    """How to run the emulator; ``port=0`` picks a free port; ``page`` serves the chat page."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -54,6 +55,7 @@ class EmulatorSettings:
     pong_carries_config: bool = True
     clock: Callable[[], float] = time.time
     allow_remote: bool = False
+    page: PageSettings | None = None
 
     def __post_init__(self) -> None:
         if not (self.allow_remote or is_loopback(self.host)):
@@ -98,6 +100,12 @@ class EmulatorServer:
             messenger=messenger,
             limits=settings.limits,
         )
+        self.page: ChatPage | None = None
+        if settings.page is not None:
+            self.page = ChatPage(
+                settings=settings.page, world=self.world, loopback_only=is_loopback(settings.host)
+            )
+            self.page.open_chats()
         self._runner: web.AppRunner | None = None
         self._state = _State.NEW
         self._url = ""
@@ -115,6 +123,8 @@ class EmulatorServer:
         application.add_routes(self.hub.routes())
         control = ControlHttp(control=self.control, world=self.world, url=lambda: self._url)
         application.add_routes(control.routes())
+        if self.page is not None:
+            self.page.install(application)
         return application
 
     async def start(self) -> str:

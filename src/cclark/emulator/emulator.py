@@ -30,6 +30,7 @@ from cclark.emulator.models import (
     DeliveryState,
     Limits,
     Message,
+    PageSettings,
     Posted,
     RefuseMode,
     Sent,
@@ -82,6 +83,7 @@ class Emulator:
         pong_carries_config: bool = True,
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
+        page: PageSettings | None = None,
     ) -> None:
         settings = EmulatorSettings(
             host=host,
@@ -92,6 +94,7 @@ class Emulator:
             pong_carries_config=pong_carries_config,
             clock=clock,
             allow_remote=allow_remote,
+            page=page,
         )
         self._server = EmulatorServer(settings)
         self._control = self._server.control
@@ -139,6 +142,14 @@ class Emulator:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``: the ``domain`` for lark-oapi."""
         return self._server.url
+
+    @property
+    def page_url(self) -> str:
+        """``http://127.0.0.1:PORT/chat``: the chat page. Raises: EmulatorStateError (no page
+        settings were given, or not running)."""
+        if self._server.page is None:
+            raise EmulatorStateError("this emulator serves no chat page (give page=PageSettings)")
+        return f"{self._server.url}/chat"
 
     @property
     def app(self) -> App:

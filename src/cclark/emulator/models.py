@@ -27,6 +27,8 @@ __all__ = [
     "Limits",
     "Mention",
     "Message",
+    "PageSettings",
+    "PageUser",
     "Posted",
     "RefuseMode",
     "SenderType",
@@ -302,3 +304,53 @@ class Connection:
     @property
     def live(self) -> bool:
         return self.closed_at is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageUser:
+    """A person the chat page can act as, with their own p2p chat with the bot.
+
+    ``allowed`` is only shown on the page (whether the bot's allowlist has this user); the
+    bot decides for itself.
+    """
+
+    open_id: str
+    name: str
+    allowed: bool
+    p2p_chat_id: str
+
+    @classmethod
+    def new(cls, name: str, *, allowed: bool) -> PageUser:
+        """A user with a fresh open_id and p2p chat id."""
+        return cls(
+            open_id=ids.new_open_id(), name=name, allowed=allowed, p2p_chat_id=ids.new_chat_id()
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageSettings:
+    """The web chat page: which app it talks to, as whom, and in which chats.
+
+    The emulator opens each user's p2p chat and the group (a topic group) when it starts.
+    """
+
+    app_id: str
+    bot_name: str
+    users: tuple[PageUser, ...]
+    group_chat_id: str
+    group_name: str = "cclark topics"
+    app_name: str = ""  # shown in the page's header; "" shows bot_name
+
+    def __post_init__(self) -> None:
+        if not self.users:
+            raise ValueError("the chat page needs at least one user")
+        if len({u.open_id for u in self.users}) != len(self.users):
+            raise ValueError("the chat page's users need distinct open_ids")
+        chat_ids = [u.p2p_chat_id for u in self.users] + [self.group_chat_id]
+        if len(set(chat_ids)) != len(chat_ids):
+            raise ValueError("every p2p chat and the group need distinct chat ids")
+
+    @property
+    def chat_ids(self) -> frozenset[str]:
+        """Every chat the page shows."""
+        return frozenset({self.group_chat_id, *(u.p2p_chat_id for u in self.users)})

@@ -1,7 +1,8 @@
 """The recorded world of the emulated tenant: apps, tokens, users, chats, messages, events.
 
 Owns every record and the lock that guards them (the server's loop writes, tests read from
-their own thread); decides no platform rule (im.py) and does no I/O.
+their own thread), and tells listeners which message changed; decides no platform rule
+(im.py) and does no I/O.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from cclark.emulator.models import (
     User,
 )
 
-__all__ = ["StoredEvent", "StoredFile", "World"]
+__all__ = ["ChangeListener", "StoredEvent", "StoredFile", "World"]
+
+ChangeListener = Callable[[str], None]
+"""Called with a message_id after that message was stored or changed, on that thread."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +79,7 @@ class World:
         self._connections: dict[str, Connection] = {}
         self._images: dict[str, bytes] = {}
         self._files: dict[str, StoredFile] = {}
+        self._listeners: list[ChangeListener] = []
         self.default_user = self.user(None)
 
     def now_ms(self) -> int:
@@ -168,12 +173,21 @@ class World:
             self._chats[chat.chat_id] = chat
             return chat
 
-    def p2p_chat(self, app_id: str, open_id: str) -> Chat:
-        """The one p2p chat between a bot and a user."""
+    def p2p_chat(self, app_id: str, open_id: str, chat_id: str | None = None) -> Chat:
+        """The one p2p chat between a bot and a user; a new one gets ``chat_id`` if given.
+
+        Raises: ValueError (``chat_id`` is already another chat).
+        """
         with self._lock:
             self.user(open_id)
             if (app_id, open_id) not in self._p2p:
-                chat = Chat(chat_id=ids.new_chat_id(), chat_type=ChatType.P2P, p2p_open_id=open_id)
+                if chat_id is not None and chat_id in self._chats:
+                    raise ValueError(f"chat {chat_id} exists and is not this p2p chat")
+                chat = Chat(
+                    chat_id=chat_id or ids.new_chat_id(),
+                    chat_type=ChatType.P2P,
+                    p2p_open_id=open_id,
+                )
                 self._chats[chat.chat_id] = chat
                 self._p2p[(app_id, open_id)] = chat.chat_id
             return self._chats[self._p2p[(app_id, open_id)]]
@@ -206,7 +220,8 @@ class World:
     def store_message(self, message: Message) -> Message:
         with self._lock:
             self._messages[message.message_id] = message
-            return message
+        self._tell(message.message_id)
+        return message
 
     def messages_in(self, chat_id: str) -> tuple[Message, ...]:
         with self._lock:
@@ -227,7 +242,19 @@ class World:
             thread_id = ids.new_thread_id()
             self._threads[thread_id] = root_id
             self._messages[root_id] = dataclasses.replace(root, thread_id=thread_id)
-            return thread_id
+        self._tell(root_id)
+        return thread_id
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener`` after every change to a message, outside the lock."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _tell(self, message_id: str) -> None:
+        with self._lock:
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            listener(message_id)
 
     # what the bot sent, idempotency
 
