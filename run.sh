@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: set up .venv if needed, then run unified-icc (default: show the gateway's status).
-# Arguments are passed on, e.g. ./run.sh new ~/projects/app --provider claude
+# The main job: set up .venv if needed, then run cclark. With no Feishu app configured that is
+# local mode: the bot and a web chat on 127.0.0.1 (it prints the URL). Arguments are passed on,
+# e.g. ./run.sh --port 9000, ./run.sh --app work, ./run.sh check-config.
 source "$(dirname "$0")/scripts/bootstrap.sh"
 check_tmux
 bootstrap_venv
-exec "$VENV/bin/unified-icc" "$@"
+exec "$VENV/bin/cclark" "$@"

@@ -1,6 +1,8 @@
-"""The ``cclark`` command: serve one Feishu app, or check the configuration.
+"""The ``cclark`` command: serve one Feishu app, local mode, or check the configuration.
 
-Owns argument parsing and terminal messages; the bot itself is built in main.py.
+Owns argument parsing and terminal messages; the bot itself is built in main.py. With no
+Feishu app configured (or with --local) it runs local mode (local_mode.py): a web chat on
+this machine instead of Feishu.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import TextIO
 from cclark.config import CclarkConfig, load_cclark_config
 from cclark.emulator.__main__ import main as emulator_main
 from cclark.errors import CclarkError
-from cclark.main import run
+from cclark.local_mode import DEFAULT_PORT, serve_local
+from cclark.main import run, run_until_signal
 from unified_icc import UnifiedICCError
 
 __all__ = ["main"]
@@ -32,7 +35,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         if args.command == "check-config":
             _summarise(config, stream)
             return 0
-        app = config.app(args.app)
+        local = args.local or (not config.feishu.apps and args.app is None)
+        app = None if local else config.app(args.app)
     except (UnifiedICCError, CclarkError) as exc:
         print(f"cclark: {exc}", file=sys.stderr)
         return 1
@@ -41,7 +45,23 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     # Both log whole requests at DEBUG, which may carry tokens, env values and user text.
     logging.getLogger("libtmux").setLevel(logging.WARNING)
     logging.getLogger("Lark").setLevel(logging.WARNING)
-    return run(config, app)
+    if app is not None:
+        return run(config, app)
+    return _run_local(config, args.port, stream)
+
+
+def _run_local(config: CclarkConfig, port: int, out: TextIO) -> int:
+    def announce(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    try:
+        return run_until_signal(
+            lambda stop: serve_local(config, port=port, stop=stop, announce=announce)
+        )
+    except OSError as exc:
+        print(f"cclark: local mode could not start on 127.0.0.1:{port}: {exc} "
+              "(pass --port with a free port, or 0 for any)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", help="config file (default <config folder>/config.yaml)")
     parser.add_argument("--app", help="which feishu.apps entry to serve (one per process)")
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="local mode: a web chat on this machine instead of Feishu "
+        "(the default when no Feishu app is configured)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"local mode's chat page port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("check-config", help="validate config.yaml and summarise it (no secrets)")

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -28,7 +28,7 @@ from cclark.seen_messages import SeenMessages
 from cclark.ws_client import FeishuWsClient
 from unified_icc import UnifiedICC
 
-__all__ = ["ChatReplies", "run", "serve"]
+__all__ = ["ChatReplies", "run", "run_until_signal", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +106,19 @@ async def serve(
 
 
 def run(config: CclarkConfig, app: FeishuApp) -> int:
-    """Serve until SIGINT or SIGTERM; returns the exit status."""
+    """Serve app until SIGINT or SIGTERM; returns the exit status."""
+    return run_until_signal(lambda stop: serve(config, app, stop=stop))
+
+
+def run_until_signal(service: Callable[[asyncio.Event], Awaitable[None]]) -> int:
+    """Run service(stop) on a new event loop; SIGINT or SIGTERM sets stop. Returns 0."""
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(config, app, stop=stop)
+        await service(stop)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

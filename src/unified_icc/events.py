@@ -106,9 +106,9 @@ class PromptInfo:
 class StatusEvent:
     """What a window's screen says now, reported when it changes.
 
-    IDLE is also the end of a turn: it comes after every transcript message written before
-    the screen went idle, and once more after the agent's Stop hook even when the status did
-    not change (a quick turn may never have been seen working).
+    IDLE is also the end of a turn: it comes (as PROMPT does) after every transcript message
+    written before the screen changed, and once more after the agent's Stop hook even when
+    the status did not change (a quick turn may never have been seen working).
     """
 
     window_id: WindowId

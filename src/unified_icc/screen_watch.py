@@ -4,11 +4,13 @@ Owns which panes are worth capturing (changed since the last look, or flagged by
 the last status per window, and StatusEvents for changes, including a prompt leaving the
 screen. Parsing is terminal.status_parser's; tmux calls go through the backend.
 
-Ordering promise: before a window is reported idle, ``settle`` (the transcript feed) delivers
-what its transcript holds, so an IDLE StatusEvent follows every message the agent had written
-when its screen went idle. A window flagged with ``turn_ended`` (its Stop hook fired) is
-reported idle at its next idle look even when its status did not change: a quick turn may never
-have been seen working. Chat front ends use IDLE as the end of a turn.
+Ordering promise: before a window is reported idle or prompting, ``settle`` (the transcript
+feed) delivers what its transcript holds, so an IDLE or PROMPT StatusEvent follows every
+message the agent had written when its screen changed (the tool call comes before its
+prompt). A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its
+next idle look even when its status did not change: a quick turn may never have been seen
+working. Chat front ends use IDLE as the end of a turn. A plain shell is WORKING while a
+program other than the shell itself is in its foreground, else IDLE.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class ScreenWatch:
             seen.status, seen.prompt = parsed.status, parsed.prompt
             if parsed.status is AgentStatus.IDLE:
                 self._turn_ended.discard(record.record_id)
+            if parsed.status in (AgentStatus.IDLE, AgentStatus.PROMPT):
                 await self._settle(record)
             await self._bus.emit(
                 StatusEvent(

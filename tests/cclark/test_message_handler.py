@@ -127,7 +127,7 @@ async def test_new_wizard_mkdir_ok_shell_starts_a_window_in_the_new_folder(
 
     last = await _say(handler, replies, "#new", "#mkdir demo", "ok", "shell")
 
-    assert last.startswith("Session started: shell (standard) in ")
+    assert last.startswith("Session started: shell in ")
     (window,) = gateway.windows()
     assert window.cwd == (world.workspace / "demo").resolve()
     assert gateway.channel_router.resolve_window(_event("x").channel_id) == window.window_id

@@ -213,7 +213,8 @@ class MessageHandler:
             await self._say(event, f"Could not start the session: {exc}")
             return
         mode = "standard" if launch.mode == "normal" else launch.mode
-        await self._say(event, f"Session started: {launch.provider} ({mode}) in {launch.path}, "
+        what = launch.provider if launch.provider == "shell" else f"{launch.provider} ({mode})"
+        await self._say(event, f"Session started: {what} in {launch.path}, "
                                f"window {window.window_id}. Send text to talk to it.")  # fmt: skip
         if launch.text:
             await self._to_agent(event, launch.text)

@@ -1,0 +1,127 @@
+"""Local mode: cclark with no Feishu app, used from a web chat served on this machine.
+
+Owns the local app and its people (fixed ids, so a chat's bindings survive a restart), the
+emulator with its chat page on 127.0.0.1, and the lines that tell the person where to go. The
+bot itself is main.serve, unchanged: it connects to the emulator through the real lark-oapi
+SDK exactly as it connects to Feishu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Final
+
+from pydantic import SecretStr
+
+from cclark.config import CclarkConfig, FeishuApp
+from cclark.emulator import App, Emulator, PageSettings, PageUser
+from cclark.health import HealthServer
+from cclark.main import serve
+
+__all__ = [
+    "DEFAULT_PORT",
+    "LOCAL_APP",
+    "STRANGER",
+    "YOU",
+    "local_app",
+    "serve_local",
+    "with_default_workspace",
+]
+
+DEFAULT_PORT: Final = 8765
+"""Where the chat page is served unless --port says otherwise (0: any free port)."""
+
+LOCAL_APP: Final = "local"
+"""The app name in channel ids (feishu:local:<chat>) and in the state folder's files."""
+
+YOU: Final = PageUser(open_id="ou_local_you", name="You", allowed=True,
+                      p2p_chat_id="oc_local_you")  # fmt: skip
+STRANGER: Final = PageUser(open_id="ou_local_stranger", name="A stranger", allowed=False,
+                           p2p_chat_id="oc_local_stranger")  # fmt: skip
+GROUP_CHAT: Final = "oc_local_topics"
+_EMULATED_APP: Final = App(app_id="cli_local_cclark", app_secret="local-mode-secret",
+                           bot_name="cclark", bot_open_id="ou_local_cclark_bot")  # fmt: skip
+
+
+def local_app(url: str) -> FeishuApp:
+    """The bot's app entry for the emulator at url; only YOU is allowed in."""
+    return FeishuApp(
+        name=LOCAL_APP,
+        app_id=_EMULATED_APP.app_id,
+        app_secret=SecretStr(_EMULATED_APP.app_secret),
+        domain=url,
+        allowed_users=(YOU.open_id,),
+    )
+
+
+async def serve_local(
+    config: CclarkConfig,
+    *,
+    port: int,
+    stop: asyncio.Event,
+    announce: Callable[[str], None],
+    on_ready: Callable[[HealthServer], None] | None = None,
+) -> None:
+    """Start the emulator and its chat page, then the bot against it, until stop is set.
+
+    Raises: OSError when the port cannot be bound (the message names it).
+    """
+    _bypass_proxies_for_loopback()
+    config = with_default_workspace(config)
+    page = PageSettings(
+        app_id=_EMULATED_APP.app_id,
+        bot_name=_EMULATED_APP.bot_name,
+        users=(YOU, STRANGER),
+        group_chat_id=GROUP_CHAT,
+        group_name="cclark topics",
+        app_name="cclark (local mode)",
+    )
+    async with Emulator(apps=[_EMULATED_APP], page=page, port=port) as emulator:
+
+        def ready(health: HealthServer) -> None:
+            announce(_welcome(emulator.page_url, health, config))
+            if on_ready is not None:
+                on_ready(health)
+
+        await serve(config, local_app(emulator.url), stop=stop, on_ready=ready)
+
+
+def with_default_workspace(config: CclarkConfig) -> CclarkConfig:
+    """Local mode with no workspace_roots configured opens agents under the user's home.
+
+    The chat is reachable only from this machine, whose user can already reach their home.
+    """
+    settings = config.gateway.gateway
+    if settings.workspace_roots:
+        return config
+    home = config.gateway.home
+    gateway = settings.model_copy(update={"workspace_roots": (home.resolve(),)})
+    return dataclasses.replace(config, gateway=dataclasses.replace(config.gateway, gateway=gateway))
+
+
+def _welcome(page_url: str, health: HealthServer, config: CclarkConfig) -> str:
+    settings = config.gateway.gateway
+    socket = f" -L {settings.tmux_socket}" if settings.tmux_socket else ""
+    roots = ", ".join(str(root) for root in settings.workspace_roots)
+    return "\n".join(
+        [
+            "cclark is running in local mode (no Feishu app is configured).",
+            f"  Chat:     {page_url}   (reachable from this machine only)",
+            f"  Folders:  #new opens agents under {roots}",
+            f"  Health:   http://{config.health.host}:{health.port}/health",
+            f"  Terminal: tmux{socket} attach -t {settings.tmux_session}",
+            "Open the chat and send #new to start a session. Ctrl-C stops cclark "
+            "(the agents keep running in tmux).",
+        ]
+    )
+
+
+def _bypass_proxies_for_loopback() -> None:
+    """lark-oapi's requests honours HTTP(S)_PROXY; the emulator must be reached directly."""
+    for name in ("NO_PROXY", "no_proxy"):
+        present = [part for part in os.environ.get(name, "").split(",") if part]
+        wanted = [host for host in ("127.0.0.1", "localhost") if host not in present]
+        os.environ[name] = ",".join([*present, *wanted])

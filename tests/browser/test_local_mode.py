@@ -1,0 +1,192 @@
+"""Local mode as a newcomer meets it: `cclark --local`, the printed URL, the chat in Chromium.
+
+The bot is the real ``python -m cclark`` process (real lark-oapi SDK, real gateway on a private
+tmux server); the shell is a real bash and Claude the pinned CLI against the fake model API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+from tests.browser.conftest import ARTIFACTS, VIEWPORT
+
+from bot_process import free_port
+from fakes.agent_homes import INHERITED_ENV_TO_DROP, agent_cli, kill_home_processes, seed_agent_home
+from fakes.model_apis import FakeModelAPIs
+from support import World, wait_until
+
+pytestmark = pytest.mark.browser
+
+REPLY_TIMEOUT = 30_000  # ms: a reply goes through the SDK, the gateway and tmux
+URL = re.compile(r"Chat:\s+(http://127\.0\.0\.1:\d+/chat)")
+
+
+class LocalCclark:
+    """``cclark --local --port 0`` as a process, and the URL it printed."""
+
+    def __init__(self, world: World, providers: dict[str, object]) -> None:
+        config = {
+            "gateway": {"tmux_session": "uicc-test", "tmux_socket": world.socket,
+                        "workspace_roots": [str(world.workspace)], "poll_interval": 0.2},
+            "providers": providers,
+            "health": {"host": "127.0.0.1", "port": free_port()},
+        }  # fmt: skip
+        world.config_dir.mkdir(parents=True, exist_ok=True)
+        (world.config_dir / "config.yaml").write_text(json.dumps(config))
+        self.out = world.root / "cclark.out"
+        self.log = world.root / "cclark.log"
+        with self.out.open("wb") as out, self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cclark", "--local", "--port", "0"],
+                stdout=out, stderr=log, env=dict(os.environ),
+            )  # fmt: skip
+
+    async def url(self) -> str:
+        def printed() -> str | None:
+            found = URL.search(self.out.read_text())
+            return found[1] if found else None
+
+        url: str = await wait_until(printed, within=60, what="the chat URL on stdout")
+        return url
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(20)
+
+
+def bash() -> dict[str, object]:
+    return {"command": "bash --norc --noprofile", "env": {"PS1": "$ "}}
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in INHERITED_ENV_TO_DROP:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def chat(
+    browser: Browser, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Page, list[LocalCclark]]]:
+    """A browser page (opened on the URL later) and the cclark processes to stop."""
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+    started: list[LocalCclark] = []
+    try:
+        yield page, started
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+        await context.close()
+        for process in started:
+            process.stop()
+
+
+@pytest.fixture
+def tmux_cleanup(world: World) -> Iterator[None]:
+    yield
+    world.tmux("kill-server", check=False)
+
+
+async def open_chat(page: Page, cclark: LocalCclark) -> None:
+    await page.goto(await cclark.url())
+    await page.wait_for_selector("body[data-feed='live']")
+
+
+async def say(page: Page, text: str) -> None:
+    await page.fill("#composer", text)
+    await page.press("#composer", "Enter")
+    await expect(page.locator("#composer")).to_have_value("")
+
+
+def bot_says(page: Page, text: str) -> Locator:
+    return page.locator(".msg.from-bot", has_text=text)
+
+
+async def walk(page: Page, *steps: tuple[str, str]) -> None:
+    """Send each text and wait for the bot's answer containing the expected words."""
+    for text, answer in steps:
+        await say(page, text)
+        await expect(bot_says(page, answer).last).to_be_visible(timeout=REPLY_TIMEOUT)
+
+
+async def test_a_newcomer_sends_help_and_reads_the_answer(
+    chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
+) -> None:
+    page, started = chat
+    started.append(cclark := LocalCclark(world, {"shell": bash()}))
+    await open_chat(page, cclark)
+
+    await say(page, "#help")
+
+    await expect(bot_says(page, "#new [text]")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    await expect(page.locator("#current-user-access")).to_have_text("on the allowlist")
+
+
+async def test_the_wizard_opens_a_shell_whose_output_comes_back_as_a_card(
+    chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
+) -> None:
+    page, started = chat
+    started.append(cclark := LocalCclark(world, {"shell": bash()}))
+    await open_chat(page, cclark)
+
+    await walk(page, ("#new", "Folder:"), ("#mkdir demo", "Created"), ("ok", "Which agent"),
+               ("shell", "Session started: shell"))  # fmt: skip
+    await say(page, "echo hello-from-$((40 + 2))")
+
+    card = page.locator(".msg.from-bot .card", has_text="hello-from-42")
+    await expect(card).to_be_visible(timeout=REPLY_TIMEOUT)
+    await expect(card.locator(".card-title")).to_have_text("shell · demo")
+    await expect(card.locator(".card-header")).to_have_attribute(
+        "data-template", "green", timeout=REPLY_TIMEOUT
+    )
+    await expect(bot_says(page, "✅ shell · demo: hello-from-42")).to_be_visible()
+
+
+async def test_a_claude_permission_prompt_is_a_card_answered_with_1_in_the_page(
+    chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None, clean_env: None
+) -> None:
+    page, started = chat
+    demo = world.workspace / "demo"
+    demo.mkdir()
+    async with FakeModelAPIs() as apis:
+        env = seed_agent_home(world.home, trusted_dirs=[demo], apis=apis)
+        claude = {"command": str(agent_cli("claude")), "env": env["claude"]}
+        started.append(cclark := LocalCclark(world, {"shell": bash(), "claude": claude}))
+        try:
+            await open_chat(page, cclark)
+            wizard = [("#new", "Folder:"), ("demo", "demo"), ("ok", "Which agent"),
+                      ("claude", "Mode for claude"), ("standard", "Session started: claude")]
+            await walk(page, *wizard)
+
+            await say(page, "BASH: touch from-the-page.txt")
+            prompt = page.locator(".msg.from-bot .card", has_text="Reply with a number")
+            await expect(prompt).to_be_visible(timeout=60_000)
+            await expect(prompt.locator(".card-header")).to_have_attribute("data-template",
+                                                                           "orange")  # fmt: skip
+            await expect(prompt).to_contain_text("touch from-the-page.txt")
+            await expect(prompt).to_contain_text("1. Yes")
+            await expect(prompt).to_contain_text("3. No")
+            answered = page.locator(".msg.from-bot .card", has_text="touch from-the-page.txt")
+            await say(page, "1")
+
+            await expect(answered.filter(has_text="You chose 1. Yes")).to_be_visible(
+                timeout=REPLY_TIMEOUT
+            )
+            await wait_until((demo / "from-the-page.txt").exists, what="the approved file")
+        finally:
+            started[-1].stop()
+            world.tmux("kill-server", check=False)
+            await kill_home_processes(world.home)
