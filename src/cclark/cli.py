@@ -59,8 +59,9 @@ def _run_local(config: CclarkConfig, port: int, out: TextIO) -> int:
             lambda stop: serve_local(config, port=port, stop=stop, announce=announce)
         )
     except OSError as exc:
-        print(f"cclark: local mode could not start on 127.0.0.1:{port}: {exc} "
-              "(pass --port with a free port, or 0 for any)", file=sys.stderr)  # fmt: skip
+        print(f"cclark: local mode could not start: {exc} (--port sets the chat page's port, 0 "
+              "for any free one; health.port in config.yaml the health endpoint's)",
+              file=sys.stderr)  # fmt: skip
         return 1
 
 
