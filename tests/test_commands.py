@@ -60,12 +60,14 @@ def test_commands_reject_a_bad_config_with_key_and_file(tmp_path: Path) -> None:
         assert f"{tmp_path / 'config.yaml'}: gateway.tmux_sesion: unknown key" in result.stderr
 
 
-def test_cclark_without_an_app_says_how_to_configure_one(tmp_path: Path) -> None:
-    result = _run(str(BIN / "cclark"), env_dir=tmp_path)
+def test_cclark_asked_for_an_app_that_is_not_configured_names_what_there_is(
+    tmp_path: Path,
+) -> None:
+    # Without --app, no app configured means local mode (tests/cclark/test_local_mode.py).
+    result = _run(str(BIN / "cclark"), "--app", "main", env_dir=tmp_path)
 
     assert result.returncode == 1
-    assert "no Feishu app is configured" in result.stderr
-    assert "docs/feishu-setup.md" in result.stderr
+    assert "no Feishu app named 'main' (configured: none)" in result.stderr
 
 
 def test_cclark_with_several_apps_asks_which_one(tmp_path: Path) -> None:

@@ -106,9 +106,11 @@ class PromptInfo:
 class StatusEvent:
     """What a window's screen says now, reported when it changes.
 
-    IDLE is also the end of a turn: it comes (as PROMPT does) after every transcript message
-    written before the screen changed, and once more after the agent's Stop hook even when
-    the status did not change (a quick turn may never have been seen working).
+    IDLE and PROMPT come after every transcript message written before the screen changed.
+    turn_ended marks the IDLE that ends the agent's turn: for an agent with a Stop hook
+    (Claude, Codex) the IDLE seen after that hook, reported even when the status did not change
+    (a quick turn may never have been seen working); for the others every change to IDLE. An
+    idle screen between two steps of a turn is not its end.
     """
 
     window_id: WindowId
@@ -116,6 +118,7 @@ class StatusEvent:
     status: AgentStatus
     prompt: PromptInfo | None = None
     exit_status: int | None = None
+    turn_ended: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -114,6 +114,7 @@ class UnifiedICC:
             interval=gateway.poll_interval,
             home=config.home,
             locate=self._locate_transcript,
+            stop_hooked=frozenset(p.name for p in self.providers.all() if "Stop" in p.hook_events),
         )
         self._launcher = WindowLauncher(
             backend=self._backend,

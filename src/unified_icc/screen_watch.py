@@ -9,7 +9,8 @@ feed) delivers what its transcript holds, so an IDLE or PROMPT StatusEvent follo
 message the agent had written when its screen changed (the tool call comes before its
 prompt). A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its
 next idle look even when its status did not change: a quick turn may never have been seen
-working. Chat front ends use IDLE as the end of a turn. A plain shell is WORKING while a
+working; that IDLE carries turn_ended. For providers without a Stop hook every change to IDLE
+carries it. A plain shell is WORKING while a
 program other than the shell itself is in its foreground, else IDLE.
 """
 
@@ -62,9 +63,11 @@ class ScreenWatch:
         router: ChannelRouter,
         bus: EventBus,
         settle: Settle = _nothing_to_settle,
+        stop_hooked: frozenset[str] = frozenset(),
     ) -> None:
         self._backend = backend
         self._settle = settle
+        self._stop_hooked = stop_hooked  # providers whose Stop hook says when a turn ends
         self._store = store
         self._router = router
         self._bus = bus
@@ -125,12 +128,15 @@ class ScreenWatch:
         parsed = parse_screen(record.provider, screen)
         if record.provider == SHELL:
             parsed = _shell_status(pane, seen.status)
-        ended = parsed.status is AgentStatus.IDLE and record.record_id in self._turn_ended
-        if ended or (parsed.status, parsed.prompt) != (seen.status, seen.prompt):
+        idle = parsed.status is AgentStatus.IDLE
+        hooked = record.provider in self._stop_hooked
+        flagged = idle and record.record_id in self._turn_ended
+        changed = (parsed.status, parsed.prompt) != (seen.status, seen.prompt)
+        if flagged or changed:
             seen.status, seen.prompt = parsed.status, parsed.prompt
-            if parsed.status is AgentStatus.IDLE:
+            if idle:
                 self._turn_ended.discard(record.record_id)
-            if parsed.status in (AgentStatus.IDLE, AgentStatus.PROMPT):
+            if idle or parsed.status is AgentStatus.PROMPT:
                 await self._settle(record)
             await self._bus.emit(
                 StatusEvent(
@@ -138,6 +144,7 @@ class ScreenWatch:
                     channel_ids=self._router.channels_for(record.window_id),
                     status=parsed.status,
                     prompt=parsed.prompt,
+                    turn_ended=flagged or (idle and not hooked),
                 )
             )
         return parsed

@@ -66,6 +66,7 @@ class SessionMonitor:
         interval: float,
         home: Path | None = None,
         locate: Callable[[WindowRecord], Path | None] | None = None,
+        stop_hooked: frozenset[str] = frozenset(),
     ) -> None:
         self._backend = backend
         self._session = session
@@ -79,7 +80,12 @@ class SessionMonitor:
         self._interval = interval
         self._locate = locate
         self.screens = ScreenWatch(
-            backend=backend, store=store, router=router, bus=bus, settle=feed.deliver
+            backend=backend,
+            store=store,
+            router=router,
+            bus=bus,
+            settle=feed.deliver,
+            stop_hooked=stop_hooked,
         )
         self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None

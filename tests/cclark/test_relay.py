@@ -100,9 +100,14 @@ class Harness:
                                                       messages=messages))  # fmt: skip
         await self.updater.flush()
 
-    async def status(self, status: AgentStatus, prompt: PromptInfo | None = None) -> None:
+    async def status(
+        self, status: AgentStatus, prompt: PromptInfo | None = None, *, ended: bool | None = None
+    ) -> None:
+        """A status change; an IDLE ends the turn unless ended=False (a pause between steps)."""
+        turn_ended = status is AgentStatus.IDLE if ended is None else ended
         await self.relay.on_status(StatusEvent(window_id=self.window, channel_ids=(CHAT,),
-                                               status=status, prompt=prompt))  # fmt: skip
+                                               status=status, prompt=prompt,
+                                               turn_ended=turn_ended))  # fmt: skip
         await self.updater.flush()
 
 
@@ -179,16 +184,44 @@ async def test_output_after_the_turn_ended_lands_in_the_same_card_without_a_seco
     assert len(harness.chat.texts()) == 1
 
 
-async def test_working_again_reopens_the_turn_and_its_end_is_told_again(harness: Harness) -> None:
+async def test_an_idle_screen_between_two_steps_does_not_end_the_turn(harness: Harness) -> None:
+    await harness.messages(user(1, "go"), reply(2, "step one"))
+    await harness.status(AgentStatus.IDLE, ended=False)
+    await harness.status(AgentStatus.WORKING)
+    await harness.messages(reply(3, "step two"))
+    paused = colour(harness.chat.cards()[0])
+    await harness.status(AgentStatus.IDLE)
+
+    assert paused == "blue"
+    assert harness.chat.texts() == ["✅ shell · demo: step two"]
+
+
+async def test_more_work_after_the_end_reopens_the_turn_and_its_end_is_told_again(
+    harness: Harness,
+) -> None:
     await harness.messages(user(1, "go"), reply(2, "part one"))
     await harness.status(AgentStatus.IDLE)
     await harness.status(AgentStatus.WORKING)
-    reopened = colour(harness.chat.cards()[0])
     await harness.messages(reply(3, "part two"))
+    reopened = colour(harness.chat.cards()[0])
     await harness.status(AgentStatus.IDLE)
 
     assert reopened == "blue"
     assert harness.chat.texts() == ["✅ shell · demo: part one", "✅ shell · demo: part two"]
+
+
+async def test_a_reply_written_after_the_turn_was_reported_over_still_ends_it_once(
+    harness: Harness,
+) -> None:
+    await harness.messages(user(1, "quick"))
+    await harness.status(AgentStatus.IDLE)
+    await harness.messages(reply(2, "done already"))
+    await harness.messages(reply(3, "a late line"))
+
+    (card,) = harness.chat.cards()
+    assert colour(card) == "green"
+    assert "a late line" in card_text(card)
+    assert harness.chat.texts() == ["✅ shell · demo: done already"]
 
 
 async def test_a_prompt_is_an_orange_card_patched_with_the_chat_answer(harness: Harness) -> None:

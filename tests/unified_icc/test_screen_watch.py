@@ -96,4 +96,31 @@ async def test_a_turn_too_quick_to_be_seen_working_is_still_reported_idle_at_its
     watch.flag(RecordId(f"{0:012x}"))
     await watch.update(tmux.panes)
 
-    assert [e.status for e in events] == [AgentStatus.IDLE, AgentStatus.IDLE]
+    assert [(e.status, e.turn_ended) for e in events] == [
+        (AgentStatus.IDLE, True),  # no Stop hook wiring in this watch: any idle ends a turn
+        (AgentStatus.IDLE, True),
+    ]
+
+
+async def test_with_a_stop_hook_only_the_idle_after_it_ends_the_turn() -> None:
+    tmux, store, bus, events = FakeTmux(), WindowStore(), EventBus(), []
+    record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
+                          provider="claude", mode="normal", cwd="/tmp", created_at="t")  # fmt: skip
+    store.add(record)
+    tmux.screens["@0"] = BUSY
+    tmux.panes = (pane("@0", "0" * 12, activity=int(time.time())),)
+
+    async def collect(event: StatusEvent) -> None:
+        events.append((event.status, event.turn_ended))
+
+    bus.on_status(collect)
+    watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
+                        stop_hooked=frozenset({"claude"}))  # fmt: skip
+    await watch.update(tmux.panes)
+    for screen, stop in ((IDLE, False), (BUSY, False), (IDLE, True)):
+        tmux.screens["@0"] = screen
+        watch.flag(record.record_id, turn_ended=stop)
+        await watch.update(tmux.panes)
+
+    assert events == [(AgentStatus.WORKING, False), (AgentStatus.IDLE, False),
+                      (AgentStatus.WORKING, False), (AgentStatus.IDLE, True)]  # fmt: skip

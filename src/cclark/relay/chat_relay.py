@@ -3,8 +3,9 @@
 Owns which chats of an event are this app's, one lock per window so a window's messages,
 status changes and chat answers are shown in the order they happened, and the mapping from
 events to TurnCards and PromptCards: transcript batches grow the turn card; a prompt gets a
-prompt card; idle ends the turn (the phone is told); working again reopens it; an exit ends it
-in red with a message saying how to go on. Calls only the gateway's public API.
+prompt card; the IDLE that ends the agent's turn (StatusEvent.turn_ended) ends the card's turn
+and tells the phone; an exit ends it in red with a message saying how to go on. Calls only the
+gateway's public API.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ChatRelay:
         self._output = output
         self._gateway = gateway
         self._locks: dict[WindowId, asyncio.Lock] = {}
+        self._turn_over: dict[WindowId, bool] = {}  # since the last StatusEvent
         self._turns = TurnCards(output=output, updater=updater, verbose=self._verbose)
         self.prompts = PromptCards(output=output, updater=updater)
 
@@ -67,40 +69,33 @@ class ChatRelay:
         channels = self._ours(event.channel_ids)
         if not channels:
             return
-        title = self._title(event.window_id)
-        async with self.lock(event.window_id):
+        title, window = self._title(event.window_id), event.window_id
+        async with self.lock(window):
+            if any(m.role is MessageRole.USER and m.kind is MessageKind.TEXT
+                   for m in event.messages):  # fmt: skip
+                self._turn_over[window] = False  # the person spoke: a new turn began
+            over = self._turn_over.get(window, False)
             for channel in channels:
-                await self._turns.add((event.window_id, channel), title, event.messages)
-            if self._finished_late(event):
+                await self._turns.add((window, channel), title, event.messages, turn_over=over)
+            if over and _ends_with_a_reply(event):
+                # The agent wrote its last words after its turn was reported over.
                 for channel in channels:
-                    await self._turns.end((event.window_id, channel))
-
-    def _finished_late(self, event: AgentMessageEvent) -> bool:
-        """The turn's last reply was written after the screen had already been seen idle.
-
-        The agent may write its transcript after its Stop hook fired, so no IDLE follows.
-        """
-        last = event.messages[-1] if event.messages else None
-        replied = (last is not None and last.role is MessageRole.ASSISTANT
-                   and last.kind in (MessageKind.TEXT, MessageKind.OUTPUT))  # fmt: skip
-        return replied and self._gateway.status_of(event.window_id)[0] is AgentStatus.IDLE
+                    await self._turns.end((window, channel))
 
     async def on_status(self, event: StatusEvent) -> None:
         window, channels = event.window_id, self._ours(event.channel_ids)
         async with self.lock(window):
+            self._turn_over[window] = event.turn_ended or event.status is AgentStatus.DEAD
             if event.status is AgentStatus.PROMPT and event.prompt is not None:
                 if channels:
                     await self.prompts.show(window, channels, event.prompt, self._title(window))
                 return
             await self.prompts.close(window)
             for channel in channels:
-                key = (window, channel)
-                if event.status is AgentStatus.IDLE:
-                    await self._turns.end(key)
-                elif event.status is AgentStatus.WORKING:
-                    await self._turns.resume(key)
+                if event.turn_ended:
+                    await self._turns.end((window, channel))
                 elif event.status is AgentStatus.DEAD:
-                    await self._turns.end(key, ok=False)
+                    await self._turns.end((window, channel), ok=False)
                     await self._say(channel, DIED)
 
     async def on_window_change(self, event: WindowEvent) -> None:
@@ -108,6 +103,7 @@ class ChatRelay:
             async with self.lock(event.window_id):
                 await self.prompts.close(event.window_id)
                 self._turns.forget_window(event.window_id)
+                self._turn_over.pop(event.window_id, None)
 
     def _ours(self, channels: Sequence[ChannelId]) -> list[ChannelId]:
         # Another app's chats are answered by that app's own process.
@@ -128,3 +124,10 @@ class ChatRelay:
             await self._output.send_text(channel, text)
         except CclarkError as exc:
             logger.error("could not post to %s: %s", channel, exc)
+
+
+def _ends_with_a_reply(event: AgentMessageEvent) -> bool:
+    last = event.messages[-1] if event.messages else None
+    return (last is not None and last.role is MessageRole.ASSISTANT
+            and last.kind in (MessageKind.TEXT, MessageKind.OUTPUT))  # fmt: skip
+

@@ -58,8 +58,14 @@ class TurnCards:
         self._verbose = verbose
         self._turns: dict[TurnKey, _Turn] = {}
 
-    async def add(self, key: TurnKey, title: str, messages: Sequence[AgentMessage]) -> None:
-        """Append a batch of the window's transcript; the person's words start a new turn."""
+    async def add(
+        self, key: TurnKey, title: str, messages: Sequence[AgentMessage], *, turn_over: bool
+    ) -> None:
+        """Append a batch of the window's transcript; the person's words start a new turn.
+
+        turn_over: the agent's turn had ended when the batch came. A finished turn that gets
+        more output is reopened unless it is over (then the output is late, shown in place).
+        """
         turn = self._turns.get(key)
         for message in messages:
             if message.role is MessageRole.USER and message.kind is MessageKind.TEXT:
@@ -69,6 +75,8 @@ class TurnCards:
                 continue
             if turn is None:
                 turn = self._turns[key] = self._new_turn(key, title)
+            if turn.card.state is not TurnState.WORKING and not turn_over:
+                turn.card, turn.notified = replace(turn.card, state=TurnState.WORKING), False
             turn.card = turn.card.add([message])
             turn.shown = True
             if message.kind is MessageKind.TEXT and message.text.strip():
@@ -83,14 +91,6 @@ class TurnCards:
         turn = self._turns.get(key)
         if turn is not None and turn.shown and turn.card.state is TurnState.WORKING:
             await self._end(key, turn, ok=ok, notify=not turn.notified)
-
-    async def resume(self, key: TurnKey) -> None:
-        """The agent works again without a new message from the person: reopen its turn."""
-        turn = self._turns.get(key)
-        if turn is not None and turn.shown and turn.card.state is not TurnState.WORKING:
-            turn.card = replace(turn.card, state=TurnState.WORKING)
-            turn.notified = False
-            await self._show(key, turn)
 
     def forget_window(self, window_id: WindowId) -> None:
         for key in [k for k in self._turns if k[0] == window_id]:
