@@ -52,6 +52,7 @@ class MessageKind(StrEnum):
     TOOL_RESULT = "tool_result"
     LOCAL_COMMAND = "local_command"
     OUTPUT = "output"  # a plain shell's terminal output, one line per message before merging
+    INTERRUPT = "interrupt"  # the person stopped the turn (Escape, or refused a tool): it is over
 
 
 class PromptKind(StrEnum):

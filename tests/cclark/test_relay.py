@@ -224,6 +224,18 @@ async def test_a_reply_written_after_the_turn_was_reported_over_still_ends_it_on
     assert harness.chat.texts() == ["✅ shell · demo: done already"]
 
 
+async def test_a_turn_the_person_interrupted_ends_without_a_stop_hook(harness: Harness) -> None:
+    await harness.messages(user(1, "go"), reply(2, "I'll run that."))
+    await harness.messages(
+        _message(3, MessageKind.INTERRUPT, "[Request interrupted by user for tool use]",
+                 MessageRole.USER))  # fmt: skip
+
+    (card,) = harness.chat.cards()
+    assert colour(card) == "green"
+    assert "[Request interrupted by user for tool use]" in card_text(card)
+    assert harness.chat.texts() == ["✅ shell · demo: I'll run that."]
+
+
 async def test_a_prompt_is_an_orange_card_patched_with_the_chat_answer(harness: Harness) -> None:
     await harness.status(AgentStatus.PROMPT, PROMPT)
     (asked,) = harness.chat.cards()

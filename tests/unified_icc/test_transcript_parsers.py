@@ -24,10 +24,11 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "transcripts"
 
 USER, ASSISTANT = MessageRole.USER, MessageRole.ASSISTANT
 TEXT, THINKING = MessageKind.TEXT, MessageKind.THINKING
-TOOL_USE, TOOL_RESULT, LOCAL = (
+TOOL_USE, TOOL_RESULT, LOCAL, INTERRUPT = (
     MessageKind.TOOL_USE,
     MessageKind.TOOL_RESULT,
     MessageKind.LOCAL_COMMAND,
+    MessageKind.INTERRUPT,
 )
 
 Row = tuple[MessageRole, MessageKind, str, str | None]
@@ -106,7 +107,7 @@ FIXTURE_CASES = [
             (ASSISTANT, TEXT, f"Tool finished (is_error=False): {BASH_DONE}", None),
             (USER, TEXT, 'BASH: python3 -c "print(42)"', None),
             *bash_turn('python3 -c "print(42)"', ERROR_PREFIX + REJECTED),
-            (USER, LOCAL, "[Request interrupted by user for tool use]", None),
+            (USER, INTERRUPT, "[Request interrupted by user for tool use]", None),
             (USER, TEXT, 'BASH: python3 -c "print(43)"', None),
             (
                 ASSISTANT,
@@ -166,7 +167,7 @@ FIXTURE_CASES = [
             (USER, TEXT, "rename foo to bar in app.py", None),
             (ASSISTANT, TOOL_USE, "Edit: /srv/work/app.py", "Edit"),
             (ASSISTANT, TOOL_RESULT, ERROR_PREFIX + REJECTED, "Edit"),
-            (USER, LOCAL, "[Request interrupted by user for tool use]", None),
+            (USER, INTERRUPT, "[Request interrupted by user for tool use]", None),
             (
                 ASSISTANT,
                 TOOL_USE,
@@ -179,7 +180,7 @@ FIXTURE_CASES = [
                 ERROR_PREFIX + "Error: tracker unreachable",
                 "mcp__tracker__create_issue",
             ),
-            (USER, LOCAL, "[Request interrupted by user]", None),
+            (USER, INTERRUPT, "[Request interrupted by user]", None),
         ],
     ),
     FixtureCase(

@@ -61,7 +61,7 @@ class ChatRelay:
     def lock(self, window_id: WindowId) -> asyncio.Lock:
         """Held while an event of the window is shown.
 
-        Never hold it across a gateway call: the gateway awaits these callbacks.
+        Never hold it across an awaited gateway call: the gateway awaits these callbacks.
         """
         return self._locks.setdefault(window_id, asyncio.Lock())
 
@@ -77,8 +77,11 @@ class ChatRelay:
             over = self._turn_over.get(window, False)
             for channel in channels:
                 await self._turns.add((window, channel), title, event.messages, turn_over=over)
-            if over and _ends_with_a_reply(event):
-                # The agent wrote its last words after its turn was reported over.
+            interrupted = any(m.kind is MessageKind.INTERRUPT for m in event.messages)
+            if interrupted:
+                self._turn_over[window] = True  # no Stop hook follows an interrupted turn
+            if interrupted or (over and _ends_with_a_reply(event)):
+                # Stopped by the person, or last words written after the turn was over.
                 for channel in channels:
                     await self._turns.end((window, channel))
 

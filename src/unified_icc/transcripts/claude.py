@@ -5,7 +5,7 @@ of files and offsets (tail.py) nor of where the messages go.
 
 Shown: typed prompts, assistant text, thinking, tool_use / server_tool_use, tool results, local
 commands (``<command-name>``, ``<local-command-stdout>``, ``!`` bash mode) and interrupts (kept
-verbatim, e.g. ``[Request interrupted by user]``, as LOCAL_COMMAND so the chat sees why a turn
+verbatim, e.g. ``[Request interrupted by user]``, as INTERRUPT so the chat sees why a turn
 stopped). Skipped: every entry type but ``user`` and ``assistant`` (mode, permission-mode,
 file-history-snapshot, attachment, ai-title, system, last-prompt, queue-operation, summary, ...),
 and entries flagged isSidechain, isMeta, isCompactSummary or isVisibleInTranscriptOnly.
@@ -193,7 +193,7 @@ def _typed_text(raw: str) -> list[Draft]:
     if not text:
         return []
     if text.startswith(_INTERRUPTED):
-        return [Draft(role=MessageRole.USER, kind=MessageKind.LOCAL_COMMAND, text=text)]
+        return [Draft(role=MessageRole.USER, kind=MessageKind.INTERRUPT, text=text)]
     tags = {m["tag"]: m["body"] for m in _TAG.finditer(text) if m["tag"] in _LOCAL_TAGS}
     if not tags or not text.startswith("<"):
         return [Draft(role=MessageRole.USER, kind=MessageKind.TEXT, text=text)]
