@@ -1,24 +1,30 @@
 """FeishuAdapter: send text, cards and images to a channel id, splitting long text.
 
 Owns addressing by channel id (a chat, or a topic answered under its root message), the map of
-topic roots learned from inbound messages, and splitting long text at paragraph and code-fence
-boundaries into numbered parts; knows nothing of lark-oapi, retries or card layout.
+topic roots learned from inbound messages (kept in a private file when given one, so a restart
+can still answer a topic), and splitting long text at paragraph and code-fence boundaries into
+numbered parts; knows nothing of lark-oapi, retries or card layout.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cclark.errors import TopicRootUnknownError
 from cclark.event_parsers import FeishuChannel, FeishuMessageEvent, parse_feishu_channel
 from cclark.feishu_client import FeishuClient
+from cclark.private_files import read_json, write_private_json
 from unified_icc import ChannelId
 
 __all__ = ["AdapterSettings", "FeishuAdapter", "part_label", "split_text"]
+
+logger = logging.getLogger(__name__)
 
 # Feishu takes at most 150 KB of request body for a text message. The text is JSON-escaped
 # twice (content string inside the body), so a newline costs 3 bytes on the wire: 30 KB of
@@ -51,16 +57,23 @@ class FeishuAdapter:
     to note_inbound (or calls remember_topic_root), and the adapter keeps the latest root per
     topic channel in a bounded in-memory map. After a restart the map is empty until the
     topic's next inbound message; sending to the topic before that raises
-    TopicRootUnknownError.
+    TopicRootUnknownError. With roots_file the map is saved there on each change and read back
+    at construction, so a restarted bot still answers its topics.
     """
 
     def __init__(
-        self, client: FeishuClient, *, app_name: str, settings: AdapterSettings | None = None
+        self,
+        client: FeishuClient,
+        *,
+        app_name: str,
+        settings: AdapterSettings | None = None,
+        roots_file: Path | None = None,
     ) -> None:
         self._client = client
         self._app_name = app_name
         self._settings = settings or AdapterSettings()
-        self._roots: OrderedDict[ChannelId, str] = OrderedDict()
+        self._roots_file = roots_file
+        self._roots: OrderedDict[ChannelId, str] = OrderedDict(self._load_roots())
 
     def note_inbound(self, event: FeishuMessageEvent) -> None:
         """Remember the topic root of an inbound message (no-op outside topics)."""
@@ -75,10 +88,32 @@ class FeishuAdapter:
         """
         if not self._channel(channel_id).is_topic:
             raise ValueError(f"not a topic channel: {channel_id}")
+        if self._roots.get(channel_id) == root_message_id:
+            return
         self._roots[channel_id] = root_message_id
         self._roots.move_to_end(channel_id)
         while len(self._roots) > self._settings.topic_roots_kept:
             self._roots.popitem(last=False)
+        self._save_roots()
+
+    def _load_roots(self) -> list[tuple[ChannelId, str]]:
+        if self._roots_file is None:
+            return []
+        try:
+            saved = read_json(self._roots_file) or {}
+            roots = [(ChannelId(str(k)), str(v)) for k, v in saved.items()]
+        except (OSError, ValueError, AttributeError) as exc:
+            logger.warning("ignoring unreadable %s (%s)", self._roots_file, exc)
+            return []
+        return roots[-self._settings.topic_roots_kept :]
+
+    def _save_roots(self) -> None:
+        if self._roots_file is None:
+            return
+        try:
+            write_private_json(self._roots_file, dict(self._roots))
+        except OSError as exc:  # costs only a topic answered late after a restart
+            logger.error("cannot save %s: %s", self._roots_file, exc)
 
     async def send_text(self, channel_id: ChannelId, text: str) -> tuple[str, ...]:
         """Send text, split into numbered parts ``(1/3)`` when longer than text_part_bytes.

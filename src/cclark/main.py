@@ -61,7 +61,9 @@ async def serve(
     async with AsyncExitStack() as stack:
         client = FeishuClient(app)
         stack.push_async_callback(client.close)
-        adapter = FeishuAdapter(client, app_name=app.name)
+        adapter = FeishuAdapter(
+            client, app_name=app.name, roots_file=folder / f"topics-{app.name}.json"
+        )
         updater = CardUpdater(adapter.update_card)
         stack.push_async_callback(updater.stop)
         gateway = UnifiedICC(config.gateway)

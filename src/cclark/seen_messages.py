@@ -6,14 +6,13 @@ Owns a bounded, time-limited set of ids persisted atomically (temp file, fsync, 
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+
+from cclark.private_files import read_json, write_private_json
 
 __all__ = ["SeenMessages"]
 
@@ -38,10 +37,10 @@ class SeenMessages:
     def load(self) -> None:
         """Read the saved ids; an unreadable file is logged and ignored (then overwritten)."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = read_json(self.path)
+            if data is None:
+                return
             entries = [(str(k), float(v)) for k, v in data.items()]
-        except FileNotFoundError:
-            return
         except (OSError, ValueError, AttributeError) as exc:
             logger.warning("ignoring unreadable %s (%s)", self.path, exc)
             return
@@ -65,17 +64,8 @@ class SeenMessages:
             self._seen.popitem(last=False)
 
     def _save(self) -> None:
-        tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(dict(self._seen), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            write_private_json(self.path, dict(self._seen))
         except OSError as exc:
             # Losing the record costs at most one duplicate after a restart; keep serving.
             logger.error("cannot save %s: %s", self.path, exc)
-            with contextlib.suppress(OSError):
-                tmp.unlink()

@@ -9,6 +9,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -342,6 +343,22 @@ async def test_adapter_answers_a_topic_under_its_root_in_thread(
     assert reply.path == "/open-apis/im/v1/messages/om_topic_root/reply"
     assert reply.body["reply_in_thread"] is True
     assert fake.seen("create") == []
+
+
+async def test_a_restarted_adapter_still_answers_a_topic_it_learned_before(
+    fake: FeishuFake, client: FeishuClient, tmp_path: Path
+) -> None:
+    roots = tmp_path / "state" / "topics-main.json"
+    event = parse_message_event("main", _topic_event())
+    assert event is not None
+    FeishuAdapter(client, app_name="main", roots_file=roots).note_inbound(event)
+
+    restarted = FeishuAdapter(client, app_name="main", roots_file=roots)
+    await restarted.send_text(event.channel_id, "after the restart")
+
+    (reply,) = fake.seen("reply")
+    assert reply.path == "/open-apis/im/v1/messages/om_topic_root/reply"
+    assert roots.stat().st_mode & 0o777 == 0o600
 
 
 async def test_adapter_refuses_a_topic_whose_root_is_unknown(
