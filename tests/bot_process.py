@@ -100,12 +100,17 @@ class Bot:
 
 async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: str = ALICE,
                     **post: Any) -> str:  # fmt: skip
-    """Post text and return the bot's first text message after it (cards are skipped)."""
+    """Post text and return the bot's first text answer after it.
+
+    The agents' output (cards, and the "✅ …" notices that end their turns) is skipped: a
+    window's agent may print while the test talks to the bot.
+    """
     before = len(emu.sent)
     await emu.post_text(text, chat_id=chat, sender_open_id=sender, **post)
 
     def answer() -> str | None:
-        return next((s.text for s in emu.sent[before:] if s.text is not None), None)
+        texts = (s.text for s in emu.sent[before:] if s.chat_id == chat and s.text is not None)
+        return next((t for t in texts if not t.startswith("✅ ")), None)
 
     found: str = await wait_until(answer, within=30, what=f"the answer to {text!r}")
     return found
