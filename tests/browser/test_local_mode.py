@@ -135,6 +135,35 @@ async def test_a_newcomer_sends_help_and_reads_the_answer(
     await expect(page.locator("#current-user-access")).to_have_text("on the allowlist")
 
 
+async def test_a_topic_gets_its_own_answers_and_a_stranger_gets_none(
+    chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
+) -> None:
+    page, started = chat
+    started.append(cclark := LocalCclark(world, {"shell": bash()}))
+    await open_chat(page, cclark)
+
+    await page.click("#chat-switch button[data-view='group']")
+    await say(page, "#status")
+    topic = page.locator(".topic").nth(0)
+    await expect(topic.locator(".msg.from-bot")).to_contain_text("No agent session",
+                                                                 timeout=REPLY_TIMEOUT)  # fmt: skip
+    await page.click("#user-switch button[data-open-id='ou_local_stranger']")
+    await page.click("#chat-switch button[data-view='p2p']")
+    await expect(page.locator("#current-user-access")).to_have_text("not on the allowlist")
+    await say(page, "#help")
+    await page.click("#user-switch button[data-open-id='ou_local_you']")
+    await say(page, "#help")  # answered: so the stranger's message was seen, and ignored
+    await expect(bot_says(page, "#new [text]")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    await page.click("#user-switch button[data-open-id='ou_local_stranger']")
+
+    await expect(page.locator(".msg.from-user")).to_have_count(1)
+    await expect(page.locator(".msg.from-bot")).to_have_count(0)
+    refused = await wait_until(
+        lambda: [line for line in (world.config_dir / "audit.jsonl").read_text().splitlines()
+                 if '"refusal"' in line], what="the audited refusal")  # fmt: skip
+    assert "ou_local_stranger" in refused[0]
+
+
 async def test_the_wizard_opens_a_shell_whose_output_comes_back_as_a_card(
     chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
 ) -> None:
