@@ -6,6 +6,7 @@ every card as it stands after each send or patch, like the Feishu client would l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -262,6 +263,17 @@ async def test_a_prompt_answered_at_the_desk_says_so_and_an_identical_one_gets_a
     first, second = harness.chat.cards()
     assert "Answered in the terminal" in card_text(first)
     assert colour(second) == "orange"
+
+
+async def test_moving_the_cursor_over_the_options_is_not_a_new_prompt(harness: Harness) -> None:
+    await harness.status(AgentStatus.PROMPT, PROMPT)
+    moved = dataclasses.replace(PROMPT, options=tuple(
+        dataclasses.replace(o, selected=o.number == 3) for o in PROMPT.options))  # fmt: skip
+    await harness.status(AgentStatus.PROMPT, moved)
+
+    (card,) = harness.chat.cards()
+    assert colour(card) == "orange"
+    assert "\u276f **3.** No" in card_text(card)  # the cursor is where the screen has it
 
 
 async def test_an_answer_read_before_its_card_was_shown_still_names_the_choice(

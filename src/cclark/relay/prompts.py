@@ -19,7 +19,7 @@ from cclark.errors import CclarkError
 from cclark.relay.turns import CardOutput
 from unified_icc import ChannelId, PromptInfo, WindowId
 
-__all__ = ["PromptCards"]
+__all__ = ["PromptCards", "same_question"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +53,20 @@ class PromptCards:
     async def show(
         self, window_id: WindowId, channels: Sequence[ChannelId], prompt: PromptInfo, label: str
     ) -> None:
-        """Post a card for prompt to each channel, closing the window's previous prompt."""
+        """Post a card for prompt to each channel, closing the window's previous prompt.
+
+        The same question seen again (the cursor moved) only updates its cards.
+        """
         shown = self._shown.get(window_id)
-        if shown is not None and shown.prompt == prompt:
+        if shown is not None and same_question(shown.prompt, prompt):
+            shown.prompt = prompt
+            for message_id in shown.cards.values():
+                self._updater.submit(message_id, prompt_card(prompt, window_label=shown.label))
             return
         await self.close(window_id)
         shown = self._shown[window_id] = _Shown(prompt=prompt, label=label)
         early = self._early.pop(window_id, None)
-        if early is not None and early[0] == prompt:
+        if early is not None and same_question(early[0], prompt):
             shown.answer = early[1]
         card = prompt_card(prompt, window_label=label)
         for channel in channels:
@@ -76,7 +82,7 @@ class PromptCards:
     def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None:
         """A chat is answering prompt with choice (called before the key is sent)."""
         shown = self._shown.get(window_id)
-        if shown is not None and shown.prompt == prompt:
+        if shown is not None and same_question(shown.prompt, prompt):
             shown.answer = _Answer(choice, by)
         else:
             self._early[window_id] = (prompt, _Answer(choice, by))
@@ -102,3 +108,12 @@ class PromptCards:
         )
         for message_id in shown.cards.values():
             self._updater.submit(message_id, card)
+
+
+def same_question(a: PromptInfo, b: PromptInfo) -> bool:
+    """Whether two looks at a screen show one prompt: moving the cursor over its options, or
+    a redraw, is not a new question."""
+    return (a.kind, a.title, a.body, [(o.number, o.label) for o in a.options]) == (
+        b.kind, b.title, b.body, [(o.number, o.label) for o in b.options]
+    )  # fmt: skip
+
