@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -21,9 +20,7 @@ from unified_icc.config import Config, load_config
 from unified_icc.errors import (
     GatewayStateError,
     ProviderNotInstalledError,
-    TmuxError,
     WindowNotFoundError,
-    WindowOwnershipError,
 )
 from unified_icc.event_bus import EventBus
 from unified_icc.events import (
@@ -36,7 +33,7 @@ from unified_icc.events import (
 )
 from unified_icc.health_report import HealthReporter
 from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile
-from unified_icc.ids import ChannelId, WindowId, new_record_id
+from unified_icc.ids import ChannelId, WindowId
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
@@ -44,6 +41,7 @@ from unified_icc.tmux import LibtmuxBackend, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.window_input import WindowInput
 from unified_icc.window_launch import WindowLauncher
+from unified_icc.window_ownership import WindowOwnership
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
     GatewayHealth,
@@ -125,6 +123,16 @@ class UnifiedICC:
         )
         self._input = WindowInput(
             backend=self._backend, monitor=self.monitor, settings=config.gateway
+        )
+        self._ownership = WindowOwnership(
+            backend=self._backend,
+            store=self.window_store,
+            router=self.channel_router,
+            bus=self._bus,
+            monitor=self.monitor,
+            window_input=self._input,
+            launcher=self._launcher,
+            save=self._save,
         )
         self._lifecycle = _Lifecycle.NEW
         self._reporter = HealthReporter(
@@ -319,30 +327,7 @@ class UnifiedICC:
         Raises: WindowNotFoundError (not a window this gateway created), TmuxError.
         """
         self._require_started()
-        record = self._record(window_id)
-        self.window_store.remove(record.record_id)
-        try:
-            await self._input.verify_ours(record)
-            await self._backend.kill_window(record.window_id)
-        except WindowNotFoundError:
-            pass  # already gone: the record goes all the same
-        except TmuxError:
-            self.window_store.add(record)
-            raise
-        channels = self.channel_router.unbind_window(record.window_id)
-        self._input.forget(record)
-        self.monitor.forget(record)
-        self._launcher.discard(record)
-        self._save()
-        logger.info("killed window %s (%s)", record.window_id, record.provider)
-        await self._bus.emit(
-            WindowEvent(
-                window_id=record.window_id,
-                kind=WindowChange.CLOSED,
-                channel_ids=channels,
-                provider=record.provider,
-            )
-        )
+        await self._ownership.kill(self._record(window_id))
 
     async def kill_channel_windows(self, channel_id: ChannelId) -> tuple[WindowId, ...]:
         """Kill every window whose record names ``channel_id``; others' windows are untouched.
@@ -350,13 +335,7 @@ class UnifiedICC:
         Returns the ids of the windows killed. Raises: TmuxError.
         """
         self._require_started()
-        killed = []
-        for record in self.window_store.owned_by(channel_id):
-            await self.kill_window(record.window_id)
-            killed.append(record.window_id)
-        if self.channel_router.unbind(channel_id) is not None:
-            self._save()
-        return tuple(killed)
+        return await self._ownership.kill_channel_windows(channel_id)
 
     async def list_orphaned_agent_windows(self) -> tuple[OrphanWindow, ...]:
         """Agent CLI windows in our tmux session that no record owns. Reported, never killed."""
@@ -409,16 +388,7 @@ class UnifiedICC:
         A window without an owner becomes the channel's.
         Raises: WindowNotFoundError, WindowOwnershipError (the window is another channel's).
         """
-        record = self._record(window_id)
-        if record.channel_id not in (None, channel_id):
-            raise WindowOwnershipError(
-                f"window {window_id} belongs to another chat; start your own with #new",
-                window_id=window_id,
-            )
-        if record.channel_id is None:
-            self.window_store.update(record.record_id, channel_id=channel_id)
-        self.channel_router.bind(channel_id, window_id)
-        self._save()
+        self._ownership.bind(channel_id, self._record(window_id))
 
     def unbind_channel(self, channel_id: ChannelId) -> WindowId | None:
         """Forget the channel's binding (the window keeps running); returns the old window."""
@@ -463,20 +433,7 @@ class UnifiedICC:
                 f"window {window_id} is not an orphaned agent window of this session",
                 window_id=window_id,
             )
-        record = WindowRecord(
-            record_id=new_record_id(), window_id=window_id, provider=orphan.provider,
-            mode="normal", cwd=orphan.cwd, channel_id=channel_id,
-            created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
-        )  # fmt: skip
-        await self._backend.mark_window(window_id, record.record_id)
-        self.window_store.add(record)
-        self.channel_router.bind(channel_id, window_id)
-        self._save()
-        self.monitor.rewatch()
-        adopted = WindowEvent(window_id=window_id, kind=WindowChange.ADOPTED,
-                              channel_ids=(channel_id,), provider=orphan.provider)  # fmt: skip
-        await self._bus.emit(adopted)
-        return WindowInfo.from_record(record)
+        return WindowInfo.from_record(await self._ownership.adopt(orphan, channel_id))
 
     # -- internals ---------------------------------------------------------------------------
 
