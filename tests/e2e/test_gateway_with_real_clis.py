@@ -52,6 +52,7 @@ class Agents:
     messages: list[AgentMessageEvent] = dataclasses.field(default_factory=list)
     statuses: list[StatusEvent] = dataclasses.field(default_factory=list)
     windows: list[WindowEvent] = dataclasses.field(default_factory=list)
+    timeline: list[AgentMessageEvent | StatusEvent] = dataclasses.field(default_factory=list)
 
     def texts(self, kind: MessageKind = MessageKind.TEXT) -> list[str]:
         return [m.text for e in self.messages for m in e.messages if m.kind is kind]
@@ -91,8 +92,8 @@ async def agents(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
         env = seed_agent_home(world.home, trusted_dirs=[world.workspace], apis=apis)
         gateway = UnifiedICC(_real_providers(world.config(), env))
         state = Agents(gateway=gateway, apis=apis, world=world)
-        gateway.on_message(_append(state.messages))
-        gateway.on_status(_append(state.statuses))
+        gateway.on_message(_append(state.messages, state.timeline))
+        gateway.on_status(_append(state.statuses, state.timeline))
         gateway.on_window_change(_append(state.windows))
         try:
             async with gateway:
@@ -102,9 +103,10 @@ async def agents(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
             await kill_home_processes(world.home)
 
 
-def _append(into: list[Any]) -> Any:
+def _append(*lists: list[Any]) -> Any:
     async def append(event: Any) -> None:
-        into.append(event)
+        for into in lists:
+            into.append(event)
 
     return append
 
@@ -151,16 +153,42 @@ async def test_approving_a_tool_call_runs_it_and_the_follow_up_arrives(
     assert any("touch approved.txt" in t for t in agents.texts(MessageKind.TOOL_USE))
 
 
-async def test_answering_no_runs_nothing(agents: Agents) -> None:
-    window = await agents.open("claude")
+@pytest.mark.parametrize("provider", ["claude", "codex", "gemini"])
+async def test_a_turn_with_an_approved_call_ends_once_after_its_last_reply(
+    agents: Agents, provider: str
+) -> None:
+    window = await agents.open(provider)
+    await agents.gateway.send_to_window(window.window_id, "BASH: touch ended.txt")
+    await agents.wait_for_prompt(window)
+    start = len(agents.timeline)
+    await agents.gateway.answer_prompt(window.window_id, 1)
+
+    await agents.wait_for_text("Tool finished (is_error=False)")
+    ended = await wait_until(lambda: [i for i, e in enumerate(agents.timeline[start:], start)
+                                      if isinstance(e, StatusEvent) and e.turn_ended],
+                             what="the end of the turn")  # fmt: skip
+    replies = [i for i, e in enumerate(agents.timeline) if isinstance(e, AgentMessageEvent)
+               and any("Tool finished" in m.text for m in e.messages)]  # fmt: skip
+    assert ended[0] > replies[-1], "the turn was reported over before its last reply"
+
+
+@pytest.mark.parametrize("provider", ["claude", "codex", "gemini"])
+async def test_answering_no_runs_nothing_and_ends_the_turn(agents: Agents, provider: str) -> None:
+    window = await agents.open(provider)
     await agents.gateway.send_to_window(window.window_id, "BASH: touch refused.txt")
     prompt = (await agents.wait_for_prompt(window)).prompt
     assert prompt is not None
-    no = next(option.number for option in prompt.options if option.label == "No")
+    no = prompt.options[-1]  # each CLI offers its refusal last
+    assert no.label.startswith("No"), no.label
+    start = len(agents.timeline)
 
-    await agents.gateway.answer_prompt(window.window_id, no)
+    await agents.gateway.answer_prompt(window.window_id, no.number)
 
-    await wait_until(lambda: agents.statuses[-1].status is AgentStatus.IDLE, what="idle again")
+    # Claude and Codex fire no Stop hook for a refused call: their transcripts say it instead.
+    await wait_until(lambda: any(
+        (isinstance(e, StatusEvent) and e.turn_ended) or (isinstance(e, AgentMessageEvent)
+         and any(m.kind is MessageKind.INTERRUPT for m in e.messages))
+        for e in agents.timeline[start:]), what="the end of the refused turn")  # fmt: skip
     assert not (agents.world.workspace / "refused.txt").exists()
 
 

@@ -1,7 +1,8 @@
 """Fake Anthropic, OpenAI Responses and Gemini APIs on 127.0.0.1, for the real agent CLIs.
 
 Owns the HTTP side of the e2e kit: replies scripted from the prompt, the request log and forced
-replies. It does not configure or launch any CLI (see ``agent_homes.py``).
+replies; how a reply looks on the wire is ``model_wire.py``'s. It does not configure or launch
+any CLI (see ``agent_homes.py``).
 
 A turn request is answered from its last real user text (injected ``<tag>…</tag>`` blocks such
 as ``<system-reminder>`` or ``<environment_context>`` are skipped):

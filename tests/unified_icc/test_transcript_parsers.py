@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import NamedTuple
 
@@ -390,6 +391,21 @@ def test_codex_item_without_id_gets_a_content_hash_id() -> None:
     messages = parse_file(CodexParser(), FIXTURES / "codex/synthetic-tools.jsonl")
 
     assert messages[0].id.startswith("sha256:")
+
+
+def test_codex_turn_aborted_is_an_interrupt_once_and_other_tui_events_are_skipped() -> None:
+    aborted = json.dumps({"type": "event_msg", "payload": {
+        "type": "turn_aborted", "turn_id": "t-1", "reason": "interrupted"}})  # fmt: skip
+    echoed = json.dumps({"type": "event_msg", "payload": {"type": "agent_message",
+                                                          "message": "hi"}})  # fmt: skip
+    parser = CodexParser()
+
+    first, again, other = parser.parse(aborted), parser.parse(aborted), parser.parse(echoed)
+
+    assert [(m.role, m.kind, m.text) for m in first] == [
+        (USER, INTERRUPT, "[Turn interrupted by user]")
+    ]
+    assert (again, other) == ((), ())
 
 
 class PairCase(NamedTuple):

@@ -5,8 +5,10 @@ of offsets (tail.py) nor of which window a rollout belongs to.
 
 Only ``response_item`` lines are read: they are the conversation as sent to the model.
 ``event_msg`` lines (user_message, agent_message, agent_reasoning, item_completed, ...) repeat
-the same content for the TUI, so reading both would report every reply twice. session_meta,
-turn_context, world_state, token_usage_record and compacted lines carry no messages.
+the same content for the TUI, so reading both would report every reply twice; the one
+exception is ``turn_aborted`` (the person stopped the turn, and no Stop hook follows), read as
+an INTERRUPT. session_meta, turn_context, world_state, token_usage_record and compacted lines
+carry no messages.
 User messages the harness injects (environment context, instructions) are skipped, by their
 per-part provenance where the rollout records it and by their leading tag otherwise.
 Ids: the item's own ``id`` (``msg_…``, ``fc_…``, ``fco_…``, ``rs_…``); items without one get a hash
@@ -66,15 +68,27 @@ class CodexParser:
 
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         entry = load_json_object(line)
-        if entry is None or entry.get("type") != "response_item":
-            return ()
-        item = entry.get("payload")
+        item = entry.get("payload") if entry is not None else None
         if not isinstance(item, dict):
+            return ()
+        if entry is not None and entry.get("type") == "event_msg":
+            return self._aborted(item, line)
+        if entry is None or entry.get("type") != "response_item":
             return ()
         drafts = self._item_drafts(item)
         item_id = item.get("id")
         base_id = item_id if isinstance(item_id, str) and item_id else line_digest(line)
         return self._emitted.keep_new(number_drafts(base_id, drafts))
+
+    def _aborted(self, event: dict[str, Any], line: str) -> tuple[AgentMessage, ...]:
+        if event.get("type") != "turn_aborted":
+            return ()
+        reason = _text(event.get("reason")) or "interrupted"
+        draft = Draft(role=MessageRole.USER, kind=MessageKind.INTERRUPT,
+                      text=f"[Turn {reason} by user]")  # fmt: skip
+        turn = event.get("turn_id")
+        base_id = f"abort_{turn}" if isinstance(turn, str) and turn else line_digest(line)
+        return self._emitted.keep_new(number_drafts(base_id, [draft]))
 
     def _item_drafts(self, item: dict[str, Any]) -> list[Draft]:
         match item.get("type"):
