@@ -282,6 +282,18 @@ class UnifiedICC:
         self._require_started()
         await self._input.press(self._record(window_id), key)
 
+    async def interrupt(self, window_id: WindowId) -> bool:
+        """Stop the agent's turn with Escape, and take back the text we typed last if the CLI
+        put it back into its input box (Claude does when stopped before replying), so the
+        next send_to_window is not appended to it. Text someone else typed is never cleared.
+
+        Returns whether text was taken back. Serialised with every other keystroke operation.
+        Raises: WindowNotFoundError, WindowDeadError, TmuxError.
+        """
+        self._require_started()
+        record = self._record(window_id)
+        return await self._input.interrupt(record, self.providers.get(record.provider))
+
     async def answer_prompt(self, window_id: WindowId, choice: int) -> PromptInfo:
         """Pick option ``choice`` of the prompt now on screen and check that it went away.
 

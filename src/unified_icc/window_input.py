@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from unified_icc.config import GatewaySettings
@@ -26,6 +27,7 @@ from unified_icc.events import AgentStatus, PromptInfo
 from unified_icc.ids import RecordId
 from unified_icc.providers import Provider
 from unified_icc.session_monitor import SessionMonitor
+from unified_icc.terminal import ScreenStatus
 from unified_icc.tmux import DeliveryMethod, PaneProbe, TmuxBackend, normalise_key, plan_text
 from unified_icc.transcripts import append_input_marker
 from unified_icc.window_store import WindowRecord
@@ -44,10 +46,12 @@ class WindowInput:
         self._settings = settings
         self._locks: dict[RecordId, asyncio.Lock] = {}
         self._ready: set[RecordId] = set()
+        self._last_typed: dict[RecordId, str] = {}
 
     def forget(self, record: WindowRecord) -> None:
         self._locks.pop(record.record_id, None)
         self._ready.discard(record.record_id)
+        self._last_typed.pop(record.record_id, None)
 
     async def type_text(self, record: WindowRecord, provider: Provider, text: str) -> None:
         """Type ``text`` literally and submit it (see UnifiedICC.send_to_window)."""
@@ -66,6 +70,7 @@ class WindowInput:
             if provider.submit_delay:
                 await asyncio.sleep(provider.submit_delay)
             await self._submit(record, provider, slash=delivery.text.startswith("/"))
+            self._last_typed[record.record_id] = delivery.text
 
     async def press(self, record: WindowRecord, key: str) -> None:
         """Press one named key (see UnifiedICC.send_key)."""
@@ -76,6 +81,29 @@ class WindowInput:
                 await self._backend.send_literal(record.window_id, tmux_key)
             else:
                 await self._backend.send_key(record.window_id, tmux_key)
+
+    async def interrupt(self, record: WindowRecord, provider: Provider) -> bool:
+        """Press Escape; take back what we typed if the CLI put it back in its input box.
+
+        Returns whether text was taken back (see UnifiedICC.interrupt).
+        """
+        async with self._lock(record):
+            await self.verify_alive(record)
+            await self._backend.send_key(record.window_id, "Escape")
+            typed = self._last_typed.get(record.record_id, "")
+            hint = provider.clear_input_hint
+            if hint is None or not typed.strip():
+                return False
+            shown = await self._screen_until(record, lambda s: s.status is not AgentStatus.WORKING)
+            if shown is None or not shown.input_text or not typed.startswith(shown.input_text):
+                return False  # nothing came back, or the box holds someone else's text
+            await self._backend.send_key(record.window_id, "Escape")
+            if not await self._capture_until(record, lambda screen: hint in screen):
+                return False
+            await self._backend.send_key(record.window_id, "Escape")
+            cleared = await self._screen_until(record, lambda s: not s.input_text)
+            self._last_typed.pop(record.record_id, None)
+            return cleared is not None
 
     async def answer(self, record: WindowRecord, provider: Provider, choice: int) -> PromptInfo:
         """Pick option ``choice`` of the prompt on screen (see UnifiedICC.answer_prompt)."""
@@ -176,19 +204,39 @@ class WindowInput:
                            record.window_id, timeout, attempt)  # fmt: skip
 
     async def _await_prompt_gone(self, record: WindowRecord, prompt: PromptInfo) -> None:
-        timeout = self._settings.answer_timeout
+        def gone(shown: ScreenStatus) -> bool:
+            return shown.prompt is None or shown.prompt.raw != prompt.raw
+
+        if await self._screen_until(record, gone) is None:
+            raise PromptStuckError(
+                f"the prompt in window {record.window_id} is still on screen "
+                f"{self._settings.answer_timeout:g}s after the answer; look at the terminal "
+                "(#screenshot)",
+                window_id=record.window_id,
+            )
+
+    async def _screen_until(
+        self, record: WindowRecord, wanted: Callable[[ScreenStatus], bool]
+    ) -> ScreenStatus | None:
+        """The first look at the screen that is wanted, within answer_timeout; else None."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(self._settings.answer_timeout):
                 while True:
                     shown = await self._monitor.screens.look_now(record)
-                    if shown.prompt is None or shown.prompt.raw != prompt.raw:
-                        return
+                    if wanted(shown):
+                        return shown
                     await asyncio.sleep(0.05)
-        raise PromptStuckError(
-            f"the prompt in window {record.window_id} is still on screen {timeout:g}s after "
-            "the answer; look at the terminal (#screenshot)",
-            window_id=record.window_id,
-        )
+        return None
+
+    async def _capture_until(self, record: WindowRecord, wanted: Callable[[str], bool]) -> bool:
+        """Whether the pane's text became wanted within answer_timeout."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._settings.answer_timeout):
+                while True:
+                    if wanted(await self._backend.capture(record.window_id)):
+                        return True
+                    await asyncio.sleep(0.05)
+        return False
 
     def _lock(self, record: WindowRecord) -> asyncio.Lock:
         return self._locks.setdefault(record.record_id, asyncio.Lock())

@@ -7,6 +7,7 @@ One session walks the whole story, because each Claude start costs seconds.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -118,3 +119,14 @@ async def test_a_chat_drives_the_real_claude_through_replies_prompts_and_a_long_
     parts = ("Step one.", "alpha-out", "Step two.", "beta-out", "All steps done.")
     assert [text.index(part) for part in parts] == sorted(text.index(part) for part in parts)
     assert colour(turn.body()) == "green"
+
+    # #esc stops a turn that waits on the model. Claude puts the stopped prompt back in its
+    # input box; cclark takes it back out, so the next message is not appended to it.
+    await session.say("DELAY=120 take your time")
+    await wait_until(lambda: any("take your time" in json.dumps(r.body)
+                                 for r in session.apis.requests_for("claude")),
+                     what="the model request")  # fmt: skip
+    stopped = await reply_to(session.emu, "#esc", chat=CHAT)
+    assert stopped.startswith("Sent Escape: the agent stopped before replying")
+    before = await session.say("Say again")
+    assert await session.turn_done(before) == "✅ claude · demo: FAKE-REPLY: you said 'Say again'"

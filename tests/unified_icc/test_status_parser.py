@@ -93,7 +93,30 @@ STATUS_CASES = [
 def test_parse_screen_reads_the_status_of_a_captured_screen(case: StatusCase) -> None:
     parsed = parse_screen(provider_of(case.fixture), read_fixture(case.fixture))
 
-    assert parsed == ScreenStatus(status=case.status, prompt=None)
+    assert (parsed.status, parsed.prompt) == (case.status, None)
+
+
+class InputCase(NamedTuple):
+    test_id: str
+    fixture: str
+    input_text: str
+
+
+INPUT_CASES = [
+    InputCase("claude-empty", f"{CLAUDE_DIR}/03-idle.txt", ""),
+    InputCase("claude-typed", f"{CLAUDE_DIR}/04-typed-prompt.txt", "Say hello please DELAY=4"),
+    InputCase("claude-busy-with-queued-text", f"{CLAUDE_DIR}/05-spinner.txt", ""),
+    # A grey suggestion reads like typed text: callers compare with what they typed.
+    InputCase("gemini-placeholder", f"{GEMINI_DIR}/g02-gemini-text-reply.txt",
+              "Type your message or @path/to/file"),
+]
+
+
+@pytest.mark.parametrize("case", INPUT_CASES, ids=[c.test_id for c in INPUT_CASES])
+def test_parse_screen_reads_what_the_input_box_holds(case: InputCase) -> None:
+    parsed = parse_screen(provider_of(case.fixture), read_fixture(case.fixture))
+
+    assert parsed.input_text == case.input_text
 
 
 # --- every captured panel: the card the user sees ---------------------------------------
@@ -581,7 +604,9 @@ SYNTHETIC_CASES = [
 
 @pytest.mark.parametrize("case", SYNTHETIC_CASES, ids=[c.test_id for c in SYNTHETIC_CASES])
 def test_parse_screen_reads_a_synthetic_screen(case: SyntheticCase) -> None:
-    assert parse_screen(case.provider, case.screen) == case.expected
+    parsed = parse_screen(case.provider, case.screen)
+
+    assert (parsed.status, parsed.prompt) == (case.expected.status, case.expected.prompt)
 
 
 @pytest.mark.parametrize("provider", ["claude", "codex", "gemini"])

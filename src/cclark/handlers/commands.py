@@ -60,7 +60,9 @@ class SessionCommands:
         window = self._gateway.channel_router.resolve_window(channel)
         if window is None:
             return "No agent session in this chat. Send #new to start one."
-        await self._gateway.send_key(window, "Escape")
+        if await self._gateway.interrupt(window):
+            return ("Sent Escape: the agent stopped before replying, and the message it was "
+                    "working on was taken back. Send it again, changed or not.")  # fmt: skip
         return "Sent Escape to the agent."
 
     async def session(self, channel: ChannelId, argument: str) -> str:

@@ -73,6 +73,9 @@ class Provider:
     hook_settings_file: ClassVar[bool] = False
     # Environment the CLI needs to run interactively in a window; config env overrides it.
     base_env: ClassVar[Mapping[str, str]] = {}
+    # A CLI that puts an interrupted prompt back into its input box, and the hint it shows
+    # after one Escape when a second one will clear that box (None: it does not).
+    clear_input_hint: ClassVar[str | None] = None
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings

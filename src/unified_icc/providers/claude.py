@@ -20,6 +20,8 @@ class ClaudeProvider(Provider):
     # Claude takes an immediate Enter after typed or pasted text.
     submit_delay: ClassVar[float] = 0.0
     assigns_session_id: ClassVar[bool] = True
+    # Escape before any reply puts the prompt back in the input box; Esc Esc clears it.
+    clear_input_hint: ClassVar[str | None] = "Esc again to clear"
     hook_events: ClassVar[tuple[str, ...]] = (
         "SessionStart",
         "UserPromptSubmit",

@@ -45,14 +45,21 @@ from unified_icc.terminal.prompt_patterns import (
 __all__ = ["ScreenStatus", "parse_screen"]
 
 _LEFT_BORDERS = re.compile(r"^(?:\s*│)+")
+_INPUT_GLYPH = re.compile(r"^\s*[\u276f\u203a>][ \u00a0]?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScreenStatus:
-    """What one screen says: IDLE, WORKING or PROMPT, with the prompt exactly when PROMPT."""
+    """What one screen says: IDLE, WORKING or PROMPT, with the prompt exactly when PROMPT.
+
+    input_text is the first line of what the input box shows after its prompt glyph ("" when
+    it is empty or not on screen). A CLI may show a grey suggestion there (Codex, Gemini): the
+    text alone cannot tell that from typed text, so compare it with what you typed.
+    """
 
     status: AgentStatus
     prompt: PromptInfo | None
+    input_text: str = ""
 
     def __post_init__(self) -> None:
         if self.status is AgentStatus.DEAD:
@@ -90,7 +97,9 @@ def parse_screen(provider: str, screen: str) -> ScreenStatus:
     prompt = _find_prompt(raw, flat, patterns)
     if prompt is not None:
         return ScreenStatus(status=AgentStatus.PROMPT, prompt=prompt)
-    return ScreenStatus(status=_input_status(raw, patterns), prompt=None)
+    index = _input_line_index(raw, patterns, start=0)
+    typed = "" if index is None else _INPUT_GLYPH.sub("", raw[index], count=1).strip()
+    return ScreenStatus(status=_input_status(raw, patterns), prompt=None, input_text=typed)
 
 
 def _screen_lines(screen: str) -> list[str]:
