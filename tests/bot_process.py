@@ -22,7 +22,16 @@ from chat_view import card_text
 from fakes.agent_homes import agent_cli
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 
-__all__ = ["ALICE", "MALLORY", "Bot", "card_with", "next_text", "reply_to"]
+__all__ = [
+    "ALICE",
+    "MALLORY",
+    "Bot",
+    "card_with",
+    "free_port",
+    "next_text",
+    "reply_to",
+    "stop_process",
+]
 
 ALICE = "ou_alice_0000000000000000000000"
 MALLORY = "ou_mallory_00000000000000000000"
@@ -78,13 +87,8 @@ class Bot:
                                             stderr=subprocess.STDOUT, env=env)  # fmt: skip
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(20)
+        if self.process is not None:
+            stop_process(self.process)
 
     def audit(self) -> list[dict[str, Any]]:
         path = self.world.config_dir / "audit.jsonl"
@@ -96,6 +100,17 @@ class Bot:
         url = f"http://127.0.0.1:{self.health_port}/health"
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             return response.status, await response.json()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process (cclark stops in order), SIGKILL it if it is still there after 20 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(20)
 
 
 async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: str = ALICE,

@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 from tests.browser.conftest import ARTIFACTS, VIEWPORT
 
-from bot_process import free_port
+from bot_process import free_port, stop_process
 from fakes.agent_homes import INHERITED_ENV_TO_DROP, agent_cli, kill_home_processes, seed_agent_home
 from fakes.model_apis import FakeModelAPIs
 from support import World, wait_until
@@ -57,13 +57,7 @@ class LocalCclark:
         return url
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(20)
+        stop_process(self.process)
 
 
 def bash() -> dict[str, object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot_process import free_port
+from bot_process import free_port, stop_process
 from support import World, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +39,7 @@ async def test_no_app_configured_starts_local_mode_with_its_chat_page_and_health
                 settings = await answer.json()
             status = await wait_until(lambda: _health(session, health), what="healthy")
     finally:
-        process.terminate()
-        process.wait(20)
+        stop_process(process)
         world.tmux("kill-server", check=False)
 
     text = out.read_text()

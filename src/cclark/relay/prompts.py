@@ -60,8 +60,9 @@ class PromptCards:
         shown = self._shown.get(window_id)
         if shown is not None and same_question(shown.prompt, prompt):
             shown.prompt = prompt
+            moved = prompt_card(prompt, window_label=shown.label)
             for message_id in shown.cards.values():
-                self._updater.submit(message_id, prompt_card(prompt, window_label=shown.label))
+                self._updater.submit(message_id, moved)
             return
         await self.close(window_id)
         shown = self._shown[window_id] = _Shown(prompt=prompt, label=label)
