@@ -56,7 +56,9 @@ class World:
     def agent_entries(self, event: str | None = None) -> list[dict[str, Any]]:
         if not self.agent_log.exists():
             return []
-        entries = [json.loads(line) for line in self.agent_log.read_text().splitlines() if line]
+        # The agent may be half-way through writing its last line: only whole lines count.
+        whole = self.agent_log.read_text().split("\n")[:-1]
+        entries = [json.loads(line) for line in whole if line]
         return [e for e in entries if event is None or e["event"] == event]
 
     def write_config_yaml(self) -> Path:

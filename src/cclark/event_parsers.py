@@ -31,6 +31,9 @@ MESSAGE_RECEIVE = "im.message.receive_v1"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _ID_PART = re.compile(r"[^\s:]+")
 _MENTION = re.compile(r"@_user_\d+[ \t]*")
+# JSON may carry "\ud800" escapes that decode to half a character, which no encoder accepts.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_MAX_MILLIS_DIGITS = 20
 
 
 class ChatType(StrEnum):
@@ -209,8 +212,8 @@ def _text(source: Mapping[str, Any], key: str) -> str | None:
 def _millis(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value) if len(value) <= _MAX_MILLIS_DIGITS else None
     return None
 
 
@@ -222,4 +225,6 @@ def _text_content(content: object) -> str | None:
     except json.JSONDecodeError:
         return None
     text = body.get("text") if isinstance(body, dict) else None
-    return tidy_text(text) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        return None
+    return tidy_text(_LONE_SURROGATE.sub("\ufffd", text))

@@ -230,3 +230,23 @@ def test_bad_channel_ids_are_rejected_clearly(channel_id: str) -> None:
 def test_channel_id_for_rejects_bad_parts(app: str, chat_id: str, thread_id: str | None) -> None:
     with pytest.raises(ValueError, match="in a Feishu channel id"):
         channel_id_for(app, chat_id, thread_id)
+
+
+def test_half_a_character_in_the_text_becomes_a_replacement_character() -> None:
+    raw = _event(content='{"text": "fix \\ud800 this"}')  # a lone surrogate escape on the wire
+
+    parsed = parse_message_event("main", raw)
+
+    assert parsed is not None
+    assert parsed.text == "fix \ufffd this"
+    parsed.text.encode("utf-8")  # every later step can encode it
+
+
+@pytest.mark.parametrize("create_time", ["²³", "1" * 5000, "-5", ""])
+def test_a_creation_time_that_is_not_a_plain_number_falls_back_to_the_header(
+    create_time: str,
+) -> None:
+    parsed = parse_message_event("main", _event(create_time=create_time))
+
+    assert parsed is not None
+    assert parsed.create_time_ms == 1700000000999

@@ -235,3 +235,56 @@ async def test_screenshot_sends_the_terminal_as_a_png_at_the_panes_size(
     assert image.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
     colours = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
     assert len(colours) > 2  # not blank: the agent's coloured greeting was drawn
+
+
+@pytest.mark.parametrize("text", ["²", "①", "5" * 5000])
+async def test_digits_that_are_not_ascii_or_too_long_are_text_not_a_choice(
+    gateway: UnifiedICC, tmp_path: Path, text: str
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+
+    await handler.handle(_event(text))
+    await handler.handle(_event(f"#session switch {text}"))
+
+    assert replies.sent == [
+        "This chat has no agent session. Send #new to start one, or #help.",
+        "Send #session list, #session switch <n> or #session close <n>.",
+    ]
+
+
+async def test_odd_numbers_while_a_prompt_waits_get_the_valid_options(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    answers = Answers()
+    handler, replies = _handler(gateway, tmp_path, answers)
+    await _say(handler, replies, "#new", "ok", "claude", "standard")
+    await wait_until(lambda: world.agent_entries("started"), what="the agent")
+    window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    assert window is not None
+    await handler.handle(_event("ASK: touch chosen.txt"))
+    await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
+
+    huge = await _say(handler, replies, "5" * 5000)
+    superscript = await _say(handler, replies, "²")
+
+    assert huge == "'555555555555…' is not an option on the screen; reply with one of 1, 2, 3"
+    assert superscript == (f"Not sent: the agent in window {window} is waiting for an answer to "
+                           "the prompt on its screen; answer it with a number first")  # fmt: skip
+    assert answers.announced == []
+    assert gateway.status_of(window)[1] is not None  # still waiting, nothing was pressed
+
+
+async def test_a_20000_character_reply_to_the_wizard_is_answered_and_the_wizard_goes_on(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    handler, replies = _handler(gateway, tmp_path)
+
+    long = await _say(handler, replies, "#new", "q" * 20_000)
+    long_select = await _say(handler, replies, "#select " + "r" * 300)
+    onwards = await _say(handler, replies, "ok")
+
+    assert long.startswith(f"'{'q' * 60}…' is not a folder here. Reply with a number")
+    assert long_select == (f"Cannot select '{'r' * 60}…': a folder name in it is longer than "
+                           "255 bytes.")  # fmt: skip
+    assert onwards.startswith(f"Which agent in {world.workspace.resolve()}?")
+    assert sorted(world.workspace.iterdir()) == []

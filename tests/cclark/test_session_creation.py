@@ -75,6 +75,22 @@ def test_yolo_by_number(root: Path) -> None:
         ("#mkdir a\x07b", "use a single folder name"),
         ("nowhere", "'nowhere' is not a folder here"),
         ("9", "'9' is not a folder here"),
+        ("²", "'²' is not a folder here"),
+        ("①", "'①' is not a folder here"),
+        ("5" * 5000, f"'{'5' * 60}…' is not a folder here"),
+        ("x" * 20_000, f"'{'x' * 60}…' is not a folder here"),
+        ("#select " + "y" * 300, "a folder name in it is longer than 255 bytes"),
+        ("#select alpha/" + "é" * 130, "a folder name in it is longer than 255 bytes"),
+        ("#mkdir " + "z" * 300, "a folder name in it is longer than 255 bytes"),
+        ("#select " + "a/" * 2100, "the path is longer than 4095 bytes"),
+        ("#mkdir ~", "'~' means your home folder only in a shell"),
+        ("#mkdir ~/x", "use a single folder name"),
+        ("#mkdir $(id)", "#mkdir does not run a shell"),
+        ("#mkdir `id`", "#mkdir does not run a shell"),
+        ("#mkdir -rf", "#mkdir does not run a shell"),
+        ("#mkdir a\u202eb", "invisible or formatting characters"),
+        ("#mkdir a\ud800", "invisible or formatting characters"),
+        ("#select a\udc80b", "cannot be part of a file name"),
     ],
 )
 def test_directory_refusals_say_why_and_stay_put(root: Path, reply: str, says: str) -> None:
@@ -84,6 +100,7 @@ def test_directory_refusals_say_why_and_stay_put(root: Path, reply: str, says: s
     assert isinstance(state, WizardState)
     assert (state.stage, state.cwd) == (Stage.DIRECTORY, root)
     assert not (root.parent / "x").exists()
+    assert sorted(p.name for p in root.iterdir()) == ["alpha", "beta", "escape"]
 
 
 def test_a_missing_provider_cannot_be_chosen(root: Path) -> None:
@@ -125,3 +142,21 @@ def test_the_wizard_times_out(root: Path) -> None:
 
     assert not wizard.expired(state, now=599)
     assert wizard.expired(state, now=601)
+
+
+def test_a_failing_step_answers_and_keeps_the_wizard_where_it_was(root: Path) -> None:
+    wizard = _wizard(root)
+    state, _ = wizard.start("", now=0)
+    assert isinstance(state, WizardState)
+    state, _ = wizard.step(state, "beta", now=1)
+    assert isinstance(state, WizardState)
+    (root / "beta").rmdir()  # removed at the desk while the wizard waits
+
+    after, answer = wizard.step(state, "#mkdir new", now=2)
+    again, _ = wizard.step(after, "..", now=3)  # type: ignore[arg-type]
+
+    assert answer == "Cannot create 'new': No such file or directory."
+    assert isinstance(after, WizardState)
+    assert (after.stage, after.cwd) == (Stage.DIRECTORY, root / "beta")
+    assert isinstance(again, WizardState)
+    assert again.cwd == root

@@ -41,3 +41,8 @@ def test_short_single_line_text_is_typed_and_the_rest_is_pasted() -> None:
 
 def test_windows_line_endings_become_newlines() -> None:
     assert plan_text("a\r\nb\rc", max_chars=100).text == "a\nb\nc"
+
+
+def test_text_with_half_a_character_is_refused_before_tmux_sees_it() -> None:
+    with pytest.raises(InputRejectedError, match="not valid Unicode"):
+        plan_text("ok \ud800", max_chars=100)

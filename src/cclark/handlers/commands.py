@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cclark.handlers.user_input import parse_choice
 from unified_icc import (
     ChannelId,
     OrphanWindow,
@@ -69,13 +70,14 @@ class SessionCommands:
         words = argument.split()
         if not words or words[0].lower() == "list":
             return await self._list(channel)
-        action, number = words[0].lower(), words[1] if len(words) > 1 else ""
-        if action not in ("switch", "close") or not number.isdigit():
+        action = words[0].lower()
+        number = parse_choice(words[1]) if len(words) == 2 else None
+        if action not in ("switch", "close") or number is None:
             return "Send #session list, #session switch <n> or #session close <n>."
         entries = self._listed.get(channel, ())
-        if not 1 <= int(number) <= len(entries):
+        if not 1 <= number <= len(entries):
             return f"There is no session {number} in the last list: send #session list first."
-        entry = entries[int(number) - 1]
+        entry = entries[number - 1]
         if action == "switch":
             return await self._switch(channel, entry)
         return await self._close(channel, entry)

@@ -19,6 +19,7 @@ from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Replier, audit_event
 from cclark.handlers.session_creation import Launch, ProviderChoice, Wizard, WizardState
+from cclark.handlers.user_input import is_number, parse_choice, quoted, shortened
 from unified_icc import (
     AgentStatus,
     ChannelId,
@@ -89,7 +90,7 @@ class MessageHandler:
         command = text.split(maxsplit=1)[0].lower() if text.startswith("#") else ""
         if key in self._wizards and (not command or command in WIZARD_WORDS):
             await self._wizard_step(event, key, text)
-        elif text.isdigit() and await self._answer(event, int(text)):
+        elif is_number(text) and await self._answer(event, text):
             return
         elif command:
             await self._command(event, command, text[len(command) :].strip())
@@ -109,7 +110,7 @@ class MessageHandler:
         except UnifiedICCError as exc:
             await self._say(event, f"Not sent: {exc}")
 
-    async def _answer(self, event: FeishuMessageEvent, choice: int) -> bool:
+    async def _answer(self, event: FeishuMessageEvent, digits: str) -> bool:
         """Answer the prompt on the bound window's screen; False when there is none."""
         window = self._gateway.channel_router.resolve_window(event.channel_id)
         if window is None:
@@ -117,6 +118,12 @@ class MessageHandler:
         status, prompt = self._gateway.status_of(window)
         if status is not AgentStatus.PROMPT or prompt is None:
             return False
+        choice = parse_choice(digits)
+        if choice is None:
+            valid = ", ".join(str(option.number) for option in prompt.options)
+            await self._say(event, f"{quoted(digits, limit=12)} is not an option on the "
+                                   f"screen; reply with one of {valid}")  # fmt: skip
+            return True
         audit_event(self._audit, AuditKind.PROMPT_ANSWER, event, str(choice), window)
         who = "You" if event.chat_type is ChatType.P2P else "Someone in this chat"
         self._prompts.answering(window, prompt, choice, who)
@@ -160,7 +167,7 @@ class MessageHandler:
             return await self._sessions.session(channel, argument)
         if command == "#screenshot":
             return await self._screenshot(event)
-        return f"Unknown command {command}. Send #help for the commands there are."
+        return f"Unknown command {shortened(command)}. Send #help for the commands there are."
 
     async def _screenshot(self, event: FeishuMessageEvent) -> str:
         window = self._gateway.channel_router.resolve_window(event.channel_id)
@@ -190,13 +197,17 @@ class MessageHandler:
         self, event: FeishuMessageEvent, key: tuple[ChannelId, str], text: str
     ) -> None:
         wizard = self._wizard()
-        state = self._wizards.pop(key)
+        state = self._wizards[key]
         if wizard.expired(state, now=self._clock()):
+            del self._wizards[key]
             await self._say(event, "The #new wizard timed out. Send #new to start again.")
             return
+        # The wizard moves on only once a step has an outcome: a failing step leaves it put.
         outcome, answer = wizard.step(state, text, now=self._clock())
         if isinstance(outcome, WizardState):
             self._wizards[key] = outcome
+        else:
+            del self._wizards[key]
         if answer:
             await self._say(event, answer)
         if isinstance(outcome, Launch):

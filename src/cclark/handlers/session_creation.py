@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from cclark.handlers.user_input import folder_name_problem, parse_choice, path_problem, quoted
 from unified_icc import Workspace
 
 __all__ = ["Launch", "ProviderChoice", "Stage", "Wizard", "WizardState"]
 
-# Directory names and what may be typed: no separators, no control characters, no NUL.
+# A folder name typed to enter it: no separators, no control characters, no NUL.
 _BAD_NAME = re.compile(r"[/\x00-\x1f\x7f]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MAX_NAME_BYTES = 255
 _MAX_LISTED = 30
 MODES = (("standard", "normal", "asks before risky actions"),
          ("yolo", "yolo", "runs everything without asking"))  # fmt: skip
@@ -97,6 +96,14 @@ class Wizard:
         answer = reply.strip()
         if answer.lower() == "#cancel":
             return None, "Cancelled: no session was started."
+        try:
+            return self._apply(state, answer)
+        except OSError as exc:
+            # The folder changed under us, or the disk refused: the wizard stays where it was.
+            return state, (f"That did not work: {exc.strerror or exc}. Nothing was changed; "
+                           "reply again, or #cancel.")  # fmt: skip
+
+    def _apply(self, state: WizardState, answer: str) -> Step:
         if state.stage is Stage.ROOT:
             return self._root(state, answer)
         if state.stage is Stage.DIRECTORY:
@@ -109,8 +116,9 @@ class Wizard:
 
     def _root(self, state: WizardState, answer: str) -> Step:
         roots = self._workspace.roots
-        if answer.isdigit() and 1 <= int(answer) <= len(roots):
-            chosen = roots[int(answer) - 1]
+        number = parse_choice(answer)
+        if number is not None and 1 <= number <= len(roots):
+            chosen = roots[number - 1]
             return self._enter(dataclasses.replace(state, stage=Stage.DIRECTORY), chosen)
         return state, f"Reply with a number from 1 to {len(roots)}, or #cancel."
 
@@ -127,39 +135,44 @@ class Wizard:
             return self._select(state, answer[len("#select"):].strip())
         if lowered.startswith("#mkdir"):
             return self._mkdir(state, answer[len("#mkdir"):].strip())
-        if answer.isdigit() and 1 <= int(answer) <= len(state.listing):
-            return self._enter(state, here / state.listing[int(answer) - 1])
-        if answer in state.listing or (not _BAD_NAME.search(answer) and (here / answer).is_dir()):
+        number = parse_choice(answer)
+        if number is not None and 1 <= number <= len(state.listing):
+            return self._enter(state, here / state.listing[number - 1])
+        if answer in state.listing or self._is_subfolder(here, answer):
             return self._enter(state, here / answer)
-        return state, (f"{answer!r} is not a folder here. Reply with a number, a folder name, "
-                       f"'..', #select <path>, #mkdir <name>, or ok to use {here}.")  # fmt: skip
+        return state, (f"{quoted(answer)} is not a folder here. Reply with a number, a "
+                       "folder name, '..', #select <path>, #mkdir <name>, or ok to use "
+                       f"{here}.")  # fmt: skip
 
     def _select(self, state: WizardState, raw: str) -> Step:
         if not raw:
             return state, "Send #select followed by a path, e.g. #select projects/app."
-        if _CONTROL.search(raw):
-            return state, "That path contains control characters: send a plain path."
+        problem = path_problem(raw)
+        if problem:
+            return state, f"Cannot select {quoted(raw)}: {problem}."
         target = Path(os.path.expanduser(raw))
         return self._enter(state, target if target.is_absolute() else self._here(state) / target)
 
     def _mkdir(self, state: WizardState, name: str) -> Step:
-        problem = _name_problem(name)
-        if problem:
-            return state, f"Cannot create {name!r}: {problem}."
         target = self._here(state) / name
+        problem = folder_name_problem(name) or path_problem(str(target))
+        if problem:
+            return state, f"Cannot create {quoted(name)}: {problem}."
         if target.exists() or target.is_symlink():
-            return state, f"{name!r} already exists here: enter it by name, or pick another name."
+            return state, (f"{quoted(name)} already exists here: enter it by name, or pick "
+                           "another name.")  # fmt: skip
         try:
             target.mkdir(mode=0o755)
         except OSError as exc:
-            return state, f"Cannot create {name!r}: {exc.strerror or exc}."
+            return state, f"Cannot create {quoted(name)}: {exc.strerror or exc}."
         return self._enter(state, target, head=f"Created {target}.\n")
 
     def _provider(self, state: WizardState, answer: str) -> Step:
         chosen = _pick(answer, [p.name for p in self._providers])
         provider = next((p for p in self._providers if p.name == chosen), None)
         if provider is None:
-            return self._ask_provider(state, problem=f"{answer!r} is not one of the choices.\n")
+            problem = f"{quoted(answer)} is not one of the choices.\n"
+            return self._ask_provider(state, problem=problem)
         if not provider.installed:
             return self._ask_provider(state, problem=f"{provider.name} is not installed.\n")
         if provider.name == "shell":
@@ -180,6 +193,9 @@ class Wizard:
     # -- helpers -------------------------------------------------------------------------------
 
     def _enter(self, state: WizardState, target: Path, *, head: str = "") -> Step:
+        problem = path_problem(str(target))
+        if problem:
+            return state, f"Cannot go there: {problem}."
         resolved = Path(os.path.realpath(target))
         if not self._workspace.contains(resolved):
             return state, f"{target} is outside the workspace folders: that is not allowed."
@@ -188,6 +204,13 @@ class Wizard:
         listing = _subfolders(resolved)
         entered = dataclasses.replace(state, cwd=resolved, listing=listing)
         return entered, head + _describe(resolved, listing)
+
+    @staticmethod
+    def _is_subfolder(here: Path, name: str) -> bool:
+        # Checked as text first: a long or odd name would make the file system raise.
+        if _BAD_NAME.search(name) or path_problem(str(here / name)):
+            return False
+        return (here / name).is_dir()
 
     def _here(self, state: WizardState) -> Path:
         # Every stage after the first has a folder; a state without one starts at the root.
@@ -214,18 +237,9 @@ def _describe(folder: Path, listing: tuple[str, ...]) -> str:
             "#mkdir <name> to create one, #select <path>, or ok to use this folder.")  # fmt: skip
 
 
-def _name_problem(name: str) -> str | None:
-    if not name:
-        return "a name is needed (#mkdir <name>)"
-    if name in (".", "..") or _BAD_NAME.search(name):
-        return "use a single folder name without '/', '..' or control characters"
-    if len(name.encode()) > _MAX_NAME_BYTES:
-        return f"the name is longer than {_MAX_NAME_BYTES} bytes"
-    return None
-
-
 def _pick(answer: str, names: Sequence[str]) -> str | None:
-    if answer.isdigit() and 1 <= int(answer) <= len(names):
-        return names[int(answer) - 1]
+    number = parse_choice(answer)
+    if number is not None and 1 <= number <= len(names):
+        return names[number - 1]
     lowered = answer.lower()
     return lowered if lowered in names else None

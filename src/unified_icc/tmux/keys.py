@@ -49,6 +49,8 @@ KEY_NAMES: frozenset[str] = frozenset(
 _CTRL = re.compile(r"(?:c|ctrl)[-+]([a-z])", re.IGNORECASE)
 # Control characters other than tab and newline would act as keys (ESC, ^C) inside the TUI.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Half of a UTF-16 pair on its own: not a character, and tmux cannot be sent it.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class DeliveryMethod(StrEnum):
@@ -108,6 +110,8 @@ def plan_text(text: str, *, max_chars: int) -> TextDelivery:
             f"the text contains the control character U+{ord(bad.group()):04X}; "
             "send plain text (use send_key for keys such as Escape or C-c)"
         )
+    if _LONE_SURROGATE.search(normalised):
+        raise InputRejectedError("the text is not valid Unicode (it holds a lone surrogate)")
     if "\n" in normalised or len(normalised) > LITERAL_MAX_CHARS:
         return TextDelivery(method=DeliveryMethod.PASTE, text=normalised)
     return TextDelivery(method=DeliveryMethod.LITERAL, text=normalised)
