@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from cclark.emulator import Emulator, Message
 from chat_view import card_text
 from fakes.agent_homes import agent_cli
+from feishu_emulator import Emulator, Message
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 
 __all__ = [

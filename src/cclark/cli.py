@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from cclark.config import CclarkConfig, load_cclark_config
-from cclark.emulator.__main__ import main as emulator_main
 from cclark.errors import CclarkError
 from cclark.local_mode import DEFAULT_PORT, serve_local
 from cclark.main import run, run_until_signal
+from feishu_emulator.__main__ import main as emulator_main
 from unified_icc import UnifiedICCError
 
 __all__ = ["main"]

@@ -17,9 +17,9 @@ from typing import Final
 from pydantic import SecretStr
 
 from cclark.config import CclarkConfig, FeishuApp
-from cclark.emulator import App, Emulator, PageSettings, PageUser
 from cclark.health import HealthServer
 from cclark.main import serve
+from feishu_emulator import App, Emulator, PageSettings, PageUser
 
 __all__ = [
     "DEFAULT_PORT",

@@ -35,8 +35,8 @@ from lark_oapi.api.im.v1 import (
 from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright
 
-from cclark.emulator import App, ClientConfig, Emulator
-from cclark.emulator.models import PageSettings, PageUser
+from feishu_emulator import App, ClientConfig, Emulator
+from feishu_emulator.models import PageSettings, PageUser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,7 +51,7 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / ".artifacts" / "browser"
-WS_BOT = REPO / "tests" / "cclark" / "emulator" / "ws_bot.py"
+WS_BOT = REPO / "tests" / "feishu_emulator" / "ws_bot.py"
 VIEWPORT = {"width": 1100, "height": 820}
 STOP_TIMEOUT = 10.0
 
@@ -117,7 +117,7 @@ class LarkBot:
 
 @dataclass(frozen=True, slots=True)
 class WsBot:
-    """lark-oapi's ws.Client in a process of its own (tests/cclark/emulator/ws_bot.py): it
+    """lark-oapi's ws.Client in a process of its own (tests/feishu_emulator/ws_bot.py): it
     records every event it gets and answers "[echo] …" messages over REST."""
 
     process: subprocess.Popen[bytes]

@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 from cclark.cards import TurnCard, prompt_card, turn_title
-from cclark.emulator import Emulator, Message
-from cclark.emulator.models import SenderType
+from feishu_emulator import Emulator, Message
+from feishu_emulator.models import SenderType
 from support import wait_until
 from unified_icc import (
     AgentMessage,

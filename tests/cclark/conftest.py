@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot_process import Bot
-from cclark.emulator import ClientConfig, Emulator
+from feishu_emulator import ClientConfig, Emulator
 from support import World
 
 

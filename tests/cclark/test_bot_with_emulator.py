@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 
 from bot_process import ALICE, MALLORY, Bot, card_with, next_text, reply_to
-from cclark.emulator import Emulator, RefuseMode
 from chat_view import card_text
+from feishu_emulator import Emulator, RefuseMode
 from support import World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle

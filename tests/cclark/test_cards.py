@@ -23,7 +23,7 @@ from cclark.cards import (
     wire_bytes,
 )
 from cclark.cards.chunks import count_tables, split_markdown
-from cclark.emulator.cards import card_problem
+from feishu_emulator.cards import card_problem
 from unified_icc import (
     AgentMessage,
     MessageKind,

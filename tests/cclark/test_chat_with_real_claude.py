@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot_process import ALICE, Bot, card_with, next_text, reply_to
-from cclark.emulator import Emulator, Message
 from chat_view import card_text, colour
 from fakes.agent_homes import INHERITED_ENV_TO_DROP, kill_home_processes, seed_agent_home
 from fakes.model_apis import FakeModelAPIs, Reply
+from feishu_emulator import Emulator, Message
 from support import World, wait_until
 
 pytestmark = pytest.mark.e2e

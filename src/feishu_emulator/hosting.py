@@ -12,7 +12,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from cclark.emulator.errors import EmulatorStateError
+from feishu_emulator.errors import EmulatorStateError
 
 __all__ = ["LoopThread"]
 

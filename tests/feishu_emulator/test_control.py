@@ -11,8 +11,8 @@ import lark_oapi as lark
 import pytest
 from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
 
-import cclark.emulator
-from cclark.emulator import ChatType, DeliveryState, Emulator, UnknownRecordError
+import feishu_emulator
+from feishu_emulator import ChatType, DeliveryState, Emulator, UnknownRecordError
 
 
 async def call(emu: Emulator, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -136,7 +136,7 @@ async def test_the_overview_shows_the_apps_and_the_url(emu: Emulator) -> None:
 
 
 def test_the_public_api_is_pinned() -> None:
-    assert sorted(cclark.emulator.__all__) == cclark.emulator.__all__
+    assert sorted(feishu_emulator.__all__) == feishu_emulator.__all__
     assert {"Emulator", "App", "ClientConfig", "Limits", "Api", "RefuseMode"} <= set(
-        cclark.emulator.__all__
+        feishu_emulator.__all__
     )

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cclark.emulator.models import App, Mention, Message, User
+from feishu_emulator.models import App, Mention, Message, User
 
 __all__ = ["MESSAGE_RECEIVE", "envelope", "message_receive_envelope"]
 

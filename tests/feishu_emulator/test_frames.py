@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cclark.emulator import ClientConfig
-from cclark.emulator.frames import (
+from feishu_emulator import ClientConfig
+from feishu_emulator.frames import (
     SERVICE_ID,
     FrameMethod,
     decode_frame,

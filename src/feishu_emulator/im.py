@@ -10,11 +10,11 @@ import dataclasses
 import json
 from collections.abc import Callable
 
-from cclark.emulator import ids
-from cclark.emulator.cards import card_problem, is_shared_card
-from cclark.emulator.errors import OpenApiError, UnknownRecordError
-from cclark.emulator.faults import Faults, Throttle
-from cclark.emulator.models import (
+from feishu_emulator import ids
+from feishu_emulator.cards import card_problem, is_shared_card
+from feishu_emulator.errors import OpenApiError, UnknownRecordError
+from feishu_emulator.faults import Faults, Throttle
+from feishu_emulator.models import (
     App,
     Chat,
     Limits,
@@ -25,7 +25,7 @@ from cclark.emulator.models import (
     SentOp,
     UserMessage,
 )
-from cclark.emulator.state import World
+from feishu_emulator.state import World
 
 __all__ = ["MSG_TYPES", "Messenger"]
 

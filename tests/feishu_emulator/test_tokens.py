@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from cclark.emulator import Emulator
+from feishu_emulator import Emulator
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 

@@ -20,7 +20,7 @@ from typing import Any
 import lark_oapi as lark
 import pytest
 
-from cclark.emulator import ClientConfig, Emulator
+from feishu_emulator import ClientConfig, Emulator
 
 WS_BOT = Path(__file__).with_name("ws_bot.py")
 STOP_TIMEOUT = 10.0

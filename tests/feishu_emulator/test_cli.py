@@ -1,4 +1,4 @@
-"""``python -m cclark.emulator``: serves on loopback, prints its URL, refuses other hosts."""
+"""``python -m feishu_emulator``: serves on loopback, prints its URL, refuses other hosts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import aiohttp
 
-COMMAND = [sys.executable, "-m", "cclark.emulator"]
+COMMAND = [sys.executable, "-m", "feishu_emulator"]
 
 
 def test_a_non_loopback_host_is_refused_without_allow_remote() -> None:

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from cclark.emulator.control import Control
-from cclark.emulator.errors import UnknownRecordError
-from cclark.emulator.faults import ServerErrorBody
-from cclark.emulator.models import Api, App, ChatType, ClientConfig, RefuseMode, UserMessage
-from cclark.emulator.state import World
+from feishu_emulator.control import Control
+from feishu_emulator.errors import UnknownRecordError
+from feishu_emulator.faults import ServerErrorBody
+from feishu_emulator.models import Api, App, ChatType, ClientConfig, RefuseMode, UserMessage
+from feishu_emulator.state import World
 
 __all__ = ["CONTROL_PREFIX", "ControlHttp", "to_json"]
 

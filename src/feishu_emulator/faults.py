@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from cclark.emulator.models import Api, Limits, RefuseMode
+from feishu_emulator.models import Api, Limits, RefuseMode
 
 __all__ = [
     "IM_APIS",

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cclark.emulator import ids
-from cclark.emulator.errors import UnknownRecordError
-from cclark.emulator.models import (
+from feishu_emulator import ids
+from feishu_emulator.errors import UnknownRecordError
+from feishu_emulator.models import (
     Ack,
     App,
     Chat,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from cclark.emulator import ids
+from feishu_emulator import ids
 
 __all__ = [
     "Ack",

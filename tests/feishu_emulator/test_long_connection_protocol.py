@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import aiohttp
 import pytest
 
-from cclark.emulator import ClientConfig, Emulator, RefuseMode
-from cclark.emulator.frames import FrameMethod, decode_frame, encode_frame
+from feishu_emulator import ClientConfig, Emulator, RefuseMode
+from feishu_emulator.frames import FrameMethod, decode_frame, encode_frame
 
 
 async def discover(emu: Emulator, secret: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -18,7 +18,7 @@ from lark_oapi.api.im.v1 import (
     PatchMessageRequestBody,
 )
 
-from cclark.emulator import (
+from feishu_emulator import (
     App,
     ChatType,
     ClientConfig,
@@ -29,8 +29,8 @@ from cclark.emulator import (
     UnknownRecordError,
     UserMessage,
 )
-from cclark.emulator.chat_page import ChatPage
-from cclark.emulator.models import PageSettings, PageUser
+from feishu_emulator.chat_page import ChatPage
+from feishu_emulator.models import PageSettings, PageUser
 from support import wait_until
 
 ALICE = PageUser(open_id="ou_page_alice", name="Alice", allowed=True, p2p_chat_id="oc_p2p_alice")

@@ -23,17 +23,17 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from cclark.emulator import ids
-from cclark.emulator.faults import Faults
-from cclark.emulator.frames import (
+from feishu_emulator import ids
+from feishu_emulator.faults import Faults
+from feishu_emulator.frames import (
     SERVICE_ID,
     FrameMethod,
     decode_frame,
     event_frames,
     pong_frame,
 )
-from cclark.emulator.models import ClientConfig, Delivery, DeliveryState, Limits, RefuseMode
-from cclark.emulator.state import StoredEvent, World
+from feishu_emulator.models import ClientConfig, Delivery, DeliveryState, Limits, RefuseMode
+from feishu_emulator.state import StoredEvent, World
 
 __all__ = ["ENDPOINT_PATH", "SOCKET_PATH", "Hub"]
 

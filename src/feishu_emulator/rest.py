@@ -13,12 +13,12 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from cclark.emulator import ids
-from cclark.emulator.errors import OpenApiError
-from cclark.emulator.faults import Faults, ServerError, Throttle
-from cclark.emulator.im import FIELD_VALIDATION, Messenger
-from cclark.emulator.models import Api, Limits, Message
-from cclark.emulator.state import World
+from feishu_emulator import ids
+from feishu_emulator.errors import OpenApiError
+from feishu_emulator.faults import Faults, ServerError, Throttle
+from feishu_emulator.im import FIELD_VALIDATION, Messenger
+from feishu_emulator.models import Api, Limits, Message
+from feishu_emulator.state import World
 
 __all__ = ["OpenApi"]
 

@@ -14,7 +14,7 @@ from enum import IntEnum
 from lark_oapi.ws.pb.google.protobuf.message import DecodeError
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
-from cclark.emulator.models import ClientConfig
+from feishu_emulator.models import ClientConfig
 
 __all__ = [
     "SERVICE_ID",

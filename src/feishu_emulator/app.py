@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from cclark.emulator.chat_page import ChatPage
-from cclark.emulator.control import Control
-from cclark.emulator.control_http import ControlHttp
-from cclark.emulator.errors import EmulatorStateError
-from cclark.emulator.faults import Faults, Throttle
-from cclark.emulator.im import Messenger
-from cclark.emulator.models import App, ClientConfig, Limits, PageSettings
-from cclark.emulator.rest import OpenApi
-from cclark.emulator.state import World
-from cclark.emulator.ws import Hub
+from feishu_emulator.chat_page import ChatPage
+from feishu_emulator.control import Control
+from feishu_emulator.control_http import ControlHttp
+from feishu_emulator.errors import EmulatorStateError
+from feishu_emulator.faults import Faults, Throttle
+from feishu_emulator.im import Messenger
+from feishu_emulator.models import App, ClientConfig, Limits, PageSettings
+from feishu_emulator.rest import OpenApi
+from feishu_emulator.state import World
+from feishu_emulator.ws import Hub
 
 __all__ = ["EmulatorServer", "EmulatorSettings", "is_loopback"]
 

@@ -6,7 +6,7 @@ import lark_oapi as lark
 from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
 from lark_oapi.event.custom import CustomizedEvent
 
-from cclark.emulator import ChatType, Emulator
+from feishu_emulator import ChatType, Emulator
 
 
 def dispatch_message(payload: bytes) -> P2ImMessageReceiveV1:

@@ -1,4 +1,4 @@
-"""``python -m cclark.emulator``: run the Feishu emulator standalone until interrupted.
+"""``python -m feishu_emulator``: run the Feishu emulator standalone until interrupted.
 
 Owns the command line (host, port, app credentials, tuning) and the foreground loop; the
 emulator itself is app.py. Binds loopback only unless --allow-remote is given.
@@ -14,9 +14,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cclark.emulator.app import EmulatorServer, EmulatorSettings, is_loopback
-from cclark.emulator.control_http import CONTROL_PREFIX
-from cclark.emulator.models import App, ClientConfig, Limits
+from feishu_emulator.app import EmulatorServer, EmulatorSettings, is_loopback
+from feishu_emulator.control_http import CONTROL_PREFIX
+from feishu_emulator.models import App, ClientConfig, Limits
 
 __all__ = ["main"]
 
@@ -25,7 +25,7 @@ DEFAULT_PORT = 8765
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m cclark.emulator",
+        prog="python -m feishu_emulator",
         description="A local Feishu/Lark Open Platform for the real lark-oapi SDK.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")

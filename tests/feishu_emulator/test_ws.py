@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from cclark.emulator import ChatType, DeliveryState, Emulator, RefuseMode
+from feishu_emulator import ChatType, DeliveryState, Emulator, RefuseMode
 from support import wait_until
 
 if TYPE_CHECKING:
-    from tests.cclark.emulator.conftest import BotProcess, SharedBot
+    from tests.feishu_emulator.conftest import BotProcess, SharedBot
 
 
 async def test_posted_text_reaches_the_sdk_and_is_acked_with_200_and_a_duration(

@@ -45,15 +45,15 @@ With ``page=PageSettings(...)`` it also serves the web chat of local mode (docs/
 
 from __future__ import annotations
 
-from cclark.emulator.app import EmulatorServer, EmulatorSettings
-from cclark.emulator.emulator import Emulator, MessageOptions
-from cclark.emulator.errors import (
+from feishu_emulator.app import EmulatorServer, EmulatorSettings
+from feishu_emulator.emulator import Emulator, MessageOptions
+from feishu_emulator.errors import (
     EmulatorError,
     EmulatorStateError,
     EmulatorTimeoutError,
     UnknownRecordError,
 )
-from cclark.emulator.models import (
+from feishu_emulator.models import (
     Ack,
     Api,
     App,

@@ -17,9 +17,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from cclark.emulator.control_http import CONTROL_PREFIX, to_json
-from cclark.emulator.models import ChatType, Message, PageSettings
-from cclark.emulator.state import World
+from feishu_emulator.control_http import CONTROL_PREFIX, to_json
+from feishu_emulator.models import ChatType, Message, PageSettings
+from feishu_emulator.state import World
 
 __all__ = ["PAGE_DIR", "PAGE_PREFIX", "ChatPage", "MessageFeed"]
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from cclark.emulator.cards import card_problem, is_shared_card
+from feishu_emulator.cards import card_problem, is_shared_card
 
 
 class Case(NamedTuple):

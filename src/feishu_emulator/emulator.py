@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
 
-from cclark.emulator.app import EmulatorServer, EmulatorSettings
-from cclark.emulator.errors import EmulatorStateError, EmulatorTimeoutError
-from cclark.emulator.faults import ServerErrorBody
-from cclark.emulator.hosting import LoopThread
-from cclark.emulator.models import (
+from feishu_emulator.app import EmulatorServer, EmulatorSettings
+from feishu_emulator.errors import EmulatorStateError, EmulatorTimeoutError
+from feishu_emulator.faults import ServerErrorBody
+from feishu_emulator.hosting import LoopThread
+from feishu_emulator.models import (
     Ack,
     Api,
     App,

@@ -27,7 +27,7 @@ from lark_oapi.api.im.v1 import (
 from lark_oapi.core.exception import ObtainAccessTokenException
 from lark_oapi.core.token.manager import TokenManager
 
-from cclark.emulator import Api, App, ChatType, Emulator, SentOp
+from feishu_emulator import Api, App, ChatType, Emulator, SentOp
 
 CARD = {
     "schema": "2.0",

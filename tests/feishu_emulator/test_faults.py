@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cclark.emulator import Api, Limits, RefuseMode
-from cclark.emulator.faults import ApiRateLimit, Faults, ServerError, Throttle
+from feishu_emulator import Api, Limits, RefuseMode
+from feishu_emulator.faults import ApiRateLimit, Faults, ServerError, Throttle
 
 
 class Clock:

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cclark.emulator import ids
-from cclark.emulator.events import envelope, message_receive_envelope
-from cclark.emulator.faults import ApiRateLimit, Faults, ServerError, ServerErrorBody
-from cclark.emulator.im import Messenger
-from cclark.emulator.models import (
+from feishu_emulator import ids
+from feishu_emulator.events import envelope, message_receive_envelope
+from feishu_emulator.faults import ApiRateLimit, Faults, ServerError, ServerErrorBody
+from feishu_emulator.im import Messenger
+from feishu_emulator.models import (
     Api,
     App,
     Chat,
@@ -26,8 +26,8 @@ from cclark.emulator.models import (
     RefuseMode,
     UserMessage,
 )
-from cclark.emulator.state import World
-from cclark.emulator.ws import Hub
+from feishu_emulator.state import World
+from feishu_emulator.ws import Hub
 
 __all__ = ["Control"]
 
