@@ -76,6 +76,7 @@ class GatewaySettings(_Strict):
     max_text_chars: int = Field(default=100_000, ge=1, le=1_000_000)
     submit_timeout: float = Field(default=3.0, gt=0, le=60)
     answer_timeout: float = Field(default=5.0, gt=0, le=60)
+    interrupt_timeout: float = Field(default=2.0, gt=0, le=60)
     ready_timeout: float = Field(default=30.0, gt=0, le=300)
 
     @field_validator("workspace_roots", mode="before")

@@ -95,6 +95,13 @@ class WindowInput:
             if hint is None or not typed.strip():
                 return False
             shown = await self._screen_until(record, lambda s: s.status is not AgentStatus.WORKING)
+            if shown is not None and not shown.input_text:
+                # Claude stops its spinner first and refills its input box a moment later.
+                shown = await self._screen_until(
+                    record,
+                    lambda s: s.status is not AgentStatus.WORKING and bool(s.input_text),
+                    within=self._settings.interrupt_timeout,
+                )
             if shown is None or not shown.input_text or not typed.startswith(shown.input_text):
                 return False  # nothing came back, or the box holds someone else's text
             await self._backend.send_key(record.window_id, "Escape")
@@ -216,11 +223,16 @@ class WindowInput:
             )
 
     async def _screen_until(
-        self, record: WindowRecord, wanted: Callable[[ScreenStatus], bool]
+        self,
+        record: WindowRecord,
+        wanted: Callable[[ScreenStatus], bool],
+        *,
+        within: float | None = None,
     ) -> ScreenStatus | None:
-        """The first look at the screen that is wanted, within answer_timeout; else None."""
+        """The first look at the screen that is wanted, within ``within`` seconds (default
+        answer_timeout); else None."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._settings.answer_timeout):
+            async with asyncio.timeout(within or self._settings.answer_timeout):
                 while True:
                     shown = await self._monitor.screens.look_now(record)
                     if wanted(shown):

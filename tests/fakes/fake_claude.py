@@ -10,7 +10,10 @@ starts a new session; ``PARTS: n`` writes n reply parts, stopping after the firs
 file named by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``ASK: <cmd>`` shows Claude's
 Bash permission panel, where 1 or 2 run the command and 3 or Escape refuse; ``PLAN: <plan>``
 shows the plan approval panel, where 3 ("No, keep planning") returns to the input box for the
-person's feedback; ``/exit`` quits.
+person's feedback; ``WAIT: <text>`` works until Escape, which stops it and, like Claude, puts
+the text back in the input box a moment after the spinner stops (a first Escape then shows
+"Esc again to clear", a second clears it; text typed meanwhile is appended to it); ``/exit``
+quits.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from pathlib import Path
 from fake_agent import Agent, record, run_tui, show
 
 RULE = "\u2500" * 80
-IDLE_BOX = [RULE, "\u276f\u00a0", RULE, "  ? for shortcuts \u00b7 \u2190 for agents"]
+SHORTCUTS = "  ? for shortcuts \u00b7 \u2190 for agents"
+WORKING = "  esc to interrupt \u00b7 \u2190 for agents"
+CLEAR_HINT = "  Esc again to clear"
+RESTORE_DELAY = 0.6  # seconds between the spinner stopping and the box being refilled
 
 
 class FakeClaude(Agent):
@@ -41,6 +47,9 @@ class FakeClaude(Agent):
         self.history: list[str] = []
         self.asking: str | None = None
         self.planning: str | None = None
+        self.working: str | None = None  # the WAIT: text being worked on
+        self.box = ""  # what the input box holds (only a restored prompt, here)
+        self.clear_armed = False
 
     def greet(self) -> None:
         self.draw()
@@ -49,8 +58,13 @@ class FakeClaude(Agent):
         """Redraw the whole screen: recent history, then the input box or the open panel."""
         if self.planning is not None:
             bottom = self.plan_panel()
+        elif self.asking is not None:
+            bottom = self.panel()
+        elif self.working is not None:
+            bottom = ["\u273b Thinking\u2026", RULE, "\u276f\u00a0", RULE, WORKING]
         else:
-            bottom = self.panel() if self.asking is not None else IDLE_BOX
+            footer = CLEAR_HINT if self.clear_armed else SHORTCUTS
+            bottom = [RULE, f"\u276f\u00a0{self.box}", RULE, footer]
         show("\x1b[2J\x1b[H" + "\n".join([*self.history[-20:], *bottom]))
 
     def panel(self) -> list[str]:
@@ -87,6 +101,14 @@ class FakeClaude(Agent):
     def feed(self, data: bytes) -> None:
         if self.planning is not None:
             self.answer_plan(data[:1])
+            return
+        if self.working is not None:
+            if data == b"\x1b":
+                self.interrupt()
+            return
+        if self.box and data == b"\x1b":
+            self.box, self.clear_armed = ("", False) if self.clear_armed else (self.box, True)
+            self.draw()
             return
         if self.asking is None:
             super().feed(data)
@@ -139,8 +161,26 @@ class FakeClaude(Agent):
         self.history.append(f"\u25cf {text}")
         self.write("assistant", {"role": "assistant", "content": [{"type": "text", "text": text}]})
 
+    def interrupt(self) -> None:
+        """Escape while working: stop, then refill the input box with the stopped prompt."""
+        text, self.working = self.working or "", None
+        record(event="interrupted", text=text)
+        self.history.append("  \u23bf  Interrupted \u00b7 What should Claude do instead?")
+        interrupted = [{"type": "text", "text": "[Request interrupted by user]"}]
+        self.write("user", {"role": "user", "content": interrupted})
+        self.draw()
+        time.sleep(RESTORE_DELAY)
+        self.box = text
+        self.draw()
+
     def started(self) -> None:
         self.hook("SessionStart", source=self.source)
+
+    def submit(self) -> None:
+        # Claude sends what its box holds: a restored prompt, then what was typed after it.
+        self.line[:0] = self.box.encode()
+        self.box, self.clear_armed = "", False
+        super().submit()
 
     def submitted(self, text: str) -> None:
         self.history.append(f"\u276f {text.splitlines()[0] if text else ''}")
@@ -161,6 +201,9 @@ class FakeClaude(Agent):
         parts = re.fullmatch(r"PARTS: (\d+)", text)
         if text.startswith("PLAN: "):
             self.planning = text[6:]
+            return
+        if text.startswith("WAIT: "):
+            self.working = text
             return
         if text.startswith("ASK: "):
             self.asking = text[5:]

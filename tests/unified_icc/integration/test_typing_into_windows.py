@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from support import World, wait_until
-from unified_icc import InputRejectedError, UnifiedICC, WindowInfo
+from unified_icc import AgentStatus, InputRejectedError, UnifiedICC, WindowInfo
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +140,20 @@ async def test_capture_pane_with_ansi_keeps_escape_sequences(
     assert "\x1b[" not in plain
     assert "\x1b[" in ansi
     assert "got: colour check" in ansi
+
+
+async def test_interrupt_takes_back_a_prompt_claude_refills_a_moment_after_it_stopped(
+    gateway: UnifiedICC, world: World
+) -> None:
+    window = await gateway.create_window(world.workspace, "claude")
+    await gateway.send_to_window(window.window_id, "WAIT: a long job")
+    await wait_until(lambda: gateway.status_of(window.window_id)[0] is AgentStatus.WORKING,
+                     what="the agent at work")  # fmt: skip
+
+    taken_back = await gateway.interrupt(window.window_id)
+    await gateway.send_to_window(window.window_id, "something else")
+
+    assert taken_back is True
+    assert [e["text"] for e in world.agent_entries("interrupted")] == ["WAIT: a long job"]
+    submitted = await _submissions(world, 2)
+    assert submitted[-1] == "something else"  # not "WAIT: a long jobsomething else"
