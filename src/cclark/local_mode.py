@@ -1,17 +1,22 @@
 """Local mode: cclark with no Feishu app, used from a web chat served on this machine.
 
-Owns the local app and its people (fixed ids, so a chat's bindings survive a restart), the
-emulator with its chat page on 127.0.0.1, and the lines that tell the person where to go. The
-bot itself is main.serve, unchanged: it connects to the emulator through the real lark-oapi
-SDK exactly as it connects to Feishu.
+Owns the local app and its people (fixed ids, so a chat's bindings survive a restart), its
+secret (random per installation, in a 0600 file, never served), the emulator with its chat
+page on 127.0.0.1 (behind a per-launch token, with no test controls and room for one bot
+connection), and the lines that tell the person where to go. The bot itself is main.serve,
+unchanged: it connects to the emulator through the real lark-oapi SDK exactly as it connects
+to Feishu.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
+import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 from pydantic import SecretStr
@@ -19,7 +24,8 @@ from pydantic import SecretStr
 from cclark.config import CclarkConfig, FeishuApp
 from cclark.health import HealthServer
 from cclark.main import serve
-from feishu_emulator import App, Emulator, PageSettings, PageUser
+from cclark.private_files import read_json, write_private_json
+from feishu_emulator import App, Emulator, Limits, PageSettings, PageUser
 
 __all__ = [
     "DEFAULT_PORT",
@@ -27,9 +33,12 @@ __all__ = [
     "STRANGER",
     "YOU",
     "local_app",
+    "local_app_secret",
     "serve_local",
     "with_default_workspace",
 ]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PORT: Final = 8765
 """Where the chat page is served unless --port says otherwise (0: any free port)."""
@@ -42,19 +51,47 @@ YOU: Final = PageUser(open_id="ou_local_you", name="You", allowed=True,
 STRANGER: Final = PageUser(open_id="ou_local_stranger", name="A stranger", allowed=False,
                            p2p_chat_id="oc_local_stranger")  # fmt: skip
 GROUP_CHAT: Final = "oc_local_topics"
-_EMULATED_APP: Final = App(app_id="cli_local_cclark", app_secret="local-mode-secret",
-                           bot_name="cclark", bot_open_id="ou_local_cclark_bot")  # fmt: skip
+LOCAL_APP_ID: Final = "cli_local_cclark"
+LOCAL_BOT_OPEN_ID: Final = "ou_local_cclark_bot"
+SECRET_FILE: Final = "local-app.json"
+"""Holds the local app's secret, in the config folder (mode 0600)."""
 
 
-def local_app(url: str) -> FeishuApp:
+def local_app(url: str, secret: str) -> FeishuApp:
     """The bot's app entry for the emulator at url; only YOU is allowed in."""
     return FeishuApp(
         name=LOCAL_APP,
-        app_id=_EMULATED_APP.app_id,
-        app_secret=SecretStr(_EMULATED_APP.app_secret),
+        app_id=LOCAL_APP_ID,
+        app_secret=SecretStr(secret),
         domain=url,
         allowed_users=(YOU.open_id,),
     )
+
+
+def local_app_secret(config_dir: Path) -> str:
+    """The local app's secret: made once per installation, kept in a 0600 file.
+
+    Only the bot and the emulator it starts use it; another account on this machine cannot
+    read it, so it cannot connect to the emulator as the bot or fetch its tokens. An unreadable
+    or exposed file is replaced by a new secret (nothing else depends on it).
+    Raises: OSError when the config folder cannot be written.
+    """
+    path = config_dir / SECRET_FILE
+    try:
+        stored = read_json(path)
+        private = path.stat().st_mode & 0o077 == 0 if stored is not None else False
+    except (OSError, ValueError) as exc:
+        logger.warning("replacing the unreadable local app secret in %s (%s)", path, exc)
+        stored, private = None, False
+    secret = stored.get("app_secret") if isinstance(stored, dict) else None
+    if isinstance(secret, str) and len(secret) >= 32 and private:
+        return secret
+    if stored is not None:
+        logger.warning("replacing the local app secret in %s: it was readable by others or "
+                       "malformed", path)  # fmt: skip
+    secret = secrets.token_urlsafe(32)
+    write_private_json(path, {"app_id": LOCAL_APP_ID, "app_secret": secret})
+    return secret
 
 
 async def serve_local(
@@ -71,22 +108,27 @@ async def serve_local(
     """
     _bypass_proxies_for_loopback()
     config = with_default_workspace(config)
+    secret = local_app_secret(config.gateway.config_dir)
+    app = App(app_id=LOCAL_APP_ID, app_secret=secret, bot_name="cclark",
+              bot_open_id=LOCAL_BOT_OPEN_ID)  # fmt: skip
     page = PageSettings(
-        app_id=_EMULATED_APP.app_id,
-        bot_name=_EMULATED_APP.bot_name,
+        app_id=app.app_id,
+        bot_name=app.bot_name,
         users=(YOU, STRANGER),
         group_chat_id=GROUP_CHAT,
         group_name="cclark topics",
         app_name="cclark (local mode)",
     )
-    async with Emulator(apps=[_EMULATED_APP], page=page, port=port) as emulator:
+    # No test controls, and room for exactly one long connection: the bot's.
+    emulator = Emulator(apps=[app], page=page, port=port, limits=Limits(max_connections=1))
+    async with emulator:
 
         def ready(health: HealthServer) -> None:
             announce(_welcome(emulator.page_url, health, config))
             if on_ready is not None:
                 on_ready(health)
 
-        await serve(config, local_app(emulator.url), stop=stop, on_ready=ready)
+        await serve(config, local_app(emulator.url, secret), stop=stop, on_ready=ready)
 
 
 def with_default_workspace(config: CclarkConfig) -> CclarkConfig:
@@ -109,7 +151,8 @@ def _welcome(page_url: str, health: HealthServer, config: CclarkConfig) -> str:
     return "\n".join(
         [
             "cclark is running in local mode (no Feishu app is configured).",
-            f"  Chat:     {page_url}   (reachable from this machine only)",
+            f"  Chat:     {page_url}",
+            "            (this machine only; the link's token is the key: do not share it)",
             f"  Folders:  #new opens agents under {roots}",
             f"  Health:   http://{config.health.host}:{health.port}/health",
             f"  Terminal: tmux{socket} attach -t {settings.tmux_session}",

@@ -12,7 +12,8 @@ Python API (tests)::
         ack = await emu.wait_for_ack(posted.event_id)  # the SDK acked: ack.code, ack.latency
         sent = await emu.wait_for_sent(1)              # what the bot created/replied/patched
 
-HTTP control surface (people, pages, other processes), JSON, under ``/_emulator``::
+HTTP control surface (people, scripts, other processes), JSON, under ``/_emulator``; mounted
+only on a test server (``test_controls=True``, and ``python -m feishu_emulator``)::
 
     GET    /_emulator                          overview (apps, chats, live sockets, faults)
     GET    /_emulator/{apps|chats|acks|deliveries|connections}
@@ -36,11 +37,19 @@ HTTP control surface (people, pages, other processes), JSON, under ``/_emulator`
     POST   /_emulator/faults/invalidate_tokens {app_id?}
     POST   /_emulator/faults/refuse_ws_endpoint {mode?, times?, seconds?}
 
-With ``page=PageSettings(...)`` it also serves the web chat of local mode (docs/local-mode.md)::
+With ``page=PageSettings(...)`` it also serves the web chat of local mode (docs/local-mode.md),
+behind a per-launch token (``page_url`` carries it; the page trades it for a cookie)::
 
-    GET    /  and  /chat                       the chat page (plain HTML, CSS and JavaScript)
-    GET    /_emulator/page/config              the page's users, chats and app
-    GET    /_emulator/page/updates?after=&wait=   long-poll for changed messages
+    GET    /chat?token=…  (and /)              the chat page (plain HTML, CSS and JavaScript)
+    GET    /chat/static/{file}                 its script and style sheet
+    GET    /chat/config                        the page's users, chats and app
+    GET    /chat/updates?after=&wait=          long-poll for changed messages
+    POST   /chat/messages                      {text, sender_open_id, chat: p2p|group,
+                                                thread_id?, reply_to?} as one of its users
+    GET    /chat/images/{image_key}            an image the bot sent
+
+A server bound to loopback answers only requests whose Host is its own address or localhost
+with its port.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ def _settings(args: argparse.Namespace) -> EmulatorSettings:
         client_config=ClientConfig.fast() if args.fast_reconnect else ClientConfig(),
         limits=Limits(enforced=not args.no_rate_limits),
         allow_remote=args.allow_remote,
+        test_controls=True,  # this command is the test server people and scripts drive
     )
 
 

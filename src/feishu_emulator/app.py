@@ -1,7 +1,8 @@
 """The emulator as one aiohttp application on a loopback port.
 
-Owns composition (world, faults, im rules, ws hub, REST, control, the optional chat page)
-and the server's lifecycle on the *current* loop; the thread that hosts it for tests is emulator.py.
+Owns composition (world, faults, im rules, ws hub, REST, the optional test controls and chat
+page), the Host check every request passes on a loopback server, and the server's lifecycle
+on the *current* loop; the thread that hosts it for tests is emulator.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import enum
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from feishu_emulator.errors import EmulatorStateError
 from feishu_emulator.faults import Faults, Throttle
 from feishu_emulator.im import Messenger
 from feishu_emulator.models import App, ClientConfig, Limits, PageSettings
+from feishu_emulator.page_access import PageAccess
 from feishu_emulator.rest import OpenApi
 from feishu_emulator.state import World
 from feishu_emulator.ws import Hub
@@ -32,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 # Large enough that an oversized message gets the platform's 230025, not aiohttp's 413.
 CLIENT_MAX_SIZE = 64 * 1024 * 1024
+FOREIGN_HOST = (
+    "This server answers only to its own loopback address (or localhost) and port; a request "
+    "for another host name is refused (DNS rebinding)."
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +51,12 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmulatorSettings:
-    """How to run the emulator; ``port=0`` picks a free port; ``page`` serves the chat page."""
+    """How to run the emulator; ``port=0`` picks a free port; ``page`` serves the chat page.
+
+    ``test_controls`` mounts the ``/_emulator`` HTTP control surface (post as anyone, push
+    events, faults, app listing with secrets): a test server's switch, never on otherwise.
+    ``page_token`` fixes the chat page's token (default: a new random one per server).
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -56,6 +67,8 @@ class EmulatorSettings:
     clock: Callable[[], float] = time.time
     allow_remote: bool = False
     page: PageSettings | None = None
+    page_token: str | None = None
+    test_controls: bool = False
 
     def __post_init__(self) -> None:
         if not (self.allow_remote or is_loopback(self.host)):
@@ -93,6 +106,7 @@ class EmulatorServer:
             pong_carries_config=settings.pong_carries_config,
         )
         self.control = Control(world=self.world, faults=faults, hub=self.hub, messenger=messenger)
+        self._allowed_hosts: frozenset[str] = frozenset()
         self._open_api = OpenApi(
             world=self.world,
             faults=faults,
@@ -103,7 +117,11 @@ class EmulatorServer:
         self.page: ChatPage | None = None
         if settings.page is not None:
             self.page = ChatPage(
-                settings=settings.page, world=self.world, loopback_only=is_loopback(settings.host)
+                settings=settings.page,
+                world=self.world,
+                post=self.control.post,
+                loopback_only=is_loopback(settings.host),
+                access=PageAccess(token=settings.page_token),
             )
             self.page.open_chats()
         self._runner: web.AppRunner | None = None
@@ -117,15 +135,39 @@ class EmulatorServer:
             raise EmulatorStateError("the emulator is not running")
         return self._url
 
+    @property
+    def page_url(self) -> str:
+        """``http://host:port/chat?token=…``: the link that lets a browser into the page.
+
+        Raises: EmulatorStateError (no page settings were given, or not running).
+        """
+        if self.page is None:
+            raise EmulatorStateError("this emulator serves no chat page (give page=PageSettings)")
+        return f"{self.url}{self.page.path_with_token}"
+
     def application(self) -> web.Application:
-        application = web.Application(client_max_size=CLIENT_MAX_SIZE)
+        application = web.Application(
+            client_max_size=CLIENT_MAX_SIZE, middlewares=[self._check_host]
+        )
         application.add_routes(self._open_api.routes())
         application.add_routes(self.hub.routes())
-        control = ControlHttp(control=self.control, world=self.world, url=lambda: self._url)
-        application.add_routes(control.routes())
+        if self.settings.test_controls:
+            control = ControlHttp(control=self.control, world=self.world, url=lambda: self._url)
+            application.add_routes(control.routes())
         if self.page is not None:
             self.page.install(application)
         return application
+
+    @web.middleware
+    async def _check_host(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        # A web page can point a name it controls at 127.0.0.1; the Host header still
+        # carries that name, so a loopback server answers only to its own.
+        if self._allowed_hosts and request.host not in self._allowed_hosts:
+            logger.warning("refused a request for host %r", request.host[:100])
+            return web.Response(status=403, text=FOREIGN_HOST)
+        return await handler(request)
 
     async def start(self) -> str:
         """Bind and serve; returns the URL. Raises: EmulatorStateError, OSError (bind)."""
@@ -141,6 +183,8 @@ class EmulatorServer:
             raise
         host, port = runner.addresses[0][:2]
         self._url = f"http://{_url_host(host)}:{port}"
+        if is_loopback(self.settings.host):
+            self._allowed_hosts = _loopback_hosts(self.settings.host, host, port)
         self._runner = runner
         self._state = _State.RUNNING
         logger.info("feishu emulator serving url=%s", self._url)
@@ -159,3 +203,11 @@ class EmulatorServer:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _loopback_hosts(configured: str, bound: str, port: int) -> frozenset[str]:
+    """The Host headers a loopback server answers: its address or localhost, with its port."""
+    names = {_url_host(bound), "localhost"}
+    if configured == "localhost":
+        names |= {"127.0.0.1", "[::1]"}
+    return frozenset(f"{name}:{port}" for name in names)

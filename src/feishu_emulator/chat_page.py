@@ -1,33 +1,50 @@
 """The web chat page: a browser UI on the emulator through which a person talks to the bot.
 
-Owns the page's routes (``/`` and ``/chat``, its static files, its settings as JSON), opening
-the page's chats when the emulator is built, and the message feed: a version counter over the
-world's message changes and the long-poll that waits for it, woken on the server's loop.
-Posting uses ``POST /_emulator/messages`` (control_http.py) and rendering is the browser's
-(``page/*.js``). Must not know the bot: the page shows what the emulated platform holds.
+Owns the page's routes under ``/chat`` (the page, its static files, its settings as JSON, the
+message feed, posting as one of its users, the images in its chats), opening the page's chats
+when the emulator is built, and the message feed: a version counter over the world's message
+changes and the long-poll that waits for it, woken on the server's loop. Who may use the routes
+is page_access.py's; rendering is the browser's (``page/*.js``). Must not know the bot: the
+page shows what the emulated platform holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
 
-from feishu_emulator.control_http import CONTROL_PREFIX, to_json
-from feishu_emulator.models import ChatType, Message, PageSettings
+from feishu_emulator.control_http import image_type, to_json
+from feishu_emulator.errors import UnknownRecordError
+from feishu_emulator.models import ChatType, Message, PageSettings, PageUser, Posted, UserMessage
+from feishu_emulator.page_access import PageAccess
 from feishu_emulator.state import World
 
 __all__ = ["PAGE_DIR", "PAGE_PREFIX", "ChatPage", "MessageFeed"]
 
 PAGE_DIR: Final = Path(__file__).with_name("page")
-PAGE_PREFIX: Final = f"{CONTROL_PREFIX}/page"
+PAGE_PREFIX: Final = "/chat"
+STATIC_FILES: Final = frozenset({"chat.js", "card.js", "markdown.js", "page.css"})
 DEFAULT_WAIT: Final = 25.0
 MAX_WAIT: Final = 60.0
 NO_CACHE: Final = {"Cache-Control": "no-cache"}
+# The page is served only to itself: no framing, no inline script, nothing fetched elsewhere.
+PAGE_HEADERS: Final = {
+    **NO_CACHE,
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+Post = Callable[[UserMessage], Awaitable[Posted]]
 
 
 class MessageFeed:
@@ -110,11 +127,26 @@ class MessageFeed:
 class ChatPage:
     """The page's routes and chats for one PageSettings over one world."""
 
-    def __init__(self, *, settings: PageSettings, world: World, loopback_only: bool) -> None:
+    def __init__(
+        self,
+        *,
+        settings: PageSettings,
+        world: World,
+        post: Post,
+        loopback_only: bool,
+        access: PageAccess | None = None,
+    ) -> None:
         self.settings = settings
         self._world = world
+        self._post = post
         self._loopback_only = loopback_only
+        self.access = access or PageAccess()
         self.feed = MessageFeed(world=world, chat_ids=settings.chat_ids)
+
+    @property
+    def path_with_token(self) -> str:
+        """``/chat?token=…``: what a person opens to get in."""
+        return f"{PAGE_PREFIX}?token={self.access.token}"
 
     def open_chats(self) -> None:
         """Create the users (with their names), their p2p chats with the bot and the group.
@@ -135,21 +167,31 @@ class ChatPage:
             raise ValueError(f"chat {group.chat_id} exists and is not a group")
 
     def install(self, application: web.Application) -> None:
-        """Add the page's routes, and open/close the feed with the application."""
+        """Add the page's routes, each behind the access check, and open/close the feed with
+        the application."""
+        page, api, p = self.access.page, self.access.api, PAGE_PREFIX
         application.add_routes(
             [
-                web.get("/", self.index),
-                web.get("/chat", self.index),
-                web.get(f"{PAGE_PREFIX}/config", self.config),
-                web.get(f"{PAGE_PREFIX}/updates", self.updates),
-                web.static(f"{PAGE_PREFIX}/static", PAGE_DIR),
+                web.get("/", page(self.index)),
+                web.get(p, page(self.index)),
+                web.get(f"{p}/config", api(self.config)),
+                web.get(f"{p}/updates", api(self.updates)),
+                web.post(f"{p}/messages", api(self.post)),
+                web.get(f"{p}/images/{{image_key}}", api(self.image)),
+                web.get(f"{p}/static/{{name}}", api(self.static)),
             ]
         )
         application.on_startup.append(self._open_feed)
         application.on_shutdown.append(self._close_feed)
 
     async def index(self, _: web.Request) -> web.StreamResponse:
-        return web.FileResponse(PAGE_DIR / "index.html", headers=NO_CACHE)
+        return web.FileResponse(PAGE_DIR / "index.html", headers=PAGE_HEADERS)
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC_FILES:
+            raise web.HTTPNotFound()
+        return web.FileResponse(PAGE_DIR / name, headers=NO_CACHE)
 
     async def config(self, _: web.Request) -> web.StreamResponse:
         return web.json_response(self.config_json(), headers=NO_CACHE)
@@ -185,6 +227,53 @@ class ChatPage:
         body = {"version": version, "reset": reset, "messages": to_json(messages)}
         return web.json_response(body, headers=NO_CACHE)
 
+    async def post(self, request: web.Request) -> web.StreamResponse:
+        """One of the page's users writes in their p2p chat or the group (a new topic, or a
+        reply in one); nothing else can be posted from the page."""
+        try:
+            raw: Any = json.loads(await request.read())
+            message = self._user_message(raw)
+            posted = await self._post(message)
+        except (ValueError, UnknownRecordError) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response(to_json(posted))
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        try:
+            data = self._world.image(request.match_info["image_key"])
+        except UnknownRecordError:
+            raise web.HTTPNotFound() from None
+        return web.Response(body=data, content_type=image_type(data))
+
+    def _user_message(self, raw: Any) -> UserMessage:
+        """The page's post as a UserMessage. Raises: ValueError naming what is wrong."""
+        if not isinstance(raw, dict):
+            raise ValueError("the body must be a JSON object")
+        text, chat = raw.get("text"), raw.get("chat")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("text must be a non-empty string")
+        user = self._user(raw.get("sender_open_id"))
+        thread_id, reply_to = _optional_id(raw, "thread_id"), _optional_id(raw, "reply_to")
+        base = UserMessage(
+            msg_type="text", content={"text": text}, sender_open_id=user.open_id,
+            app_id=self.settings.app_id,
+        )  # fmt: skip
+        if chat == "p2p" and thread_id is None and reply_to is None:
+            return dataclasses.replace(base, chat_id=user.p2p_chat_id, chat_type=ChatType.P2P)
+        if chat != "group":
+            raise ValueError('chat must be "p2p" or "group" (topics are in the group only)')
+        return dataclasses.replace(
+            base, chat_id=self.settings.group_chat_id, chat_type=ChatType.GROUP,
+            mention_bot=True, thread_id=thread_id, reply_to=reply_to,
+            start_thread=thread_id is None and reply_to is None,
+        )  # fmt: skip
+
+    def _user(self, open_id: object) -> PageUser:
+        for user in self.settings.users:
+            if user.open_id == open_id:
+                return user
+        raise ValueError("sender_open_id must be one of the page's users")
+
     async def _open_feed(self, _: web.Application) -> None:
         self.feed.open()
 
@@ -192,9 +281,16 @@ class ChatPage:
         self.feed.close()
 
 
+def _optional_id(raw: dict[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is not None and not (isinstance(value, str) and value):
+        raise ValueError(f"{name} must be a message or thread id")
+    return value
+
+
 def _after(request: web.Request) -> int:
     raw = request.query.get("after", "0")
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise ValueError("after must be a version number (0 or more)")
     return int(raw)
 

@@ -19,7 +19,7 @@ from feishu_emulator.faults import ServerErrorBody
 from feishu_emulator.models import Api, App, ChatType, ClientConfig, RefuseMode, UserMessage
 from feishu_emulator.state import World
 
-__all__ = ["CONTROL_PREFIX", "ControlHttp", "to_json"]
+__all__ = ["CONTROL_PREFIX", "ControlHttp", "image_type", "to_json"]
 
 CONTROL_PREFIX = "/_emulator"
 
@@ -258,7 +258,7 @@ class ControlHttp:
 
     async def image(self, request: web.Request, _: _Body) -> object:
         data = self._world.image(request.match_info["image_key"])
-        return web.Response(body=data, content_type=_image_type(data))
+        return web.Response(body=data, content_type=image_type(data))
 
     async def faults(self, request: web.Request, _: _Body) -> object:
         if request.method == "DELETE":
@@ -295,7 +295,8 @@ class ControlHttp:
         return self._control.faults()
 
 
-def _image_type(data: bytes) -> str:
+def image_type(data: bytes) -> str:
+    """The content type of an uploaded image, from its first bytes."""
     if data.startswith(b"\x89PNG"):
         return "image/png"
     if data.startswith(b"\xff\xd8\xff"):

@@ -84,7 +84,11 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         allow_remote: bool = False,
         page: PageSettings | None = None,
+        page_token: str | None = None,
+        test_controls: bool = False,
     ) -> None:
+        """``test_controls`` mounts the /_emulator HTTP control surface (the Python API below
+        works without it); ``page`` serves the chat page, behind a token (``page_url``)."""
         settings = EmulatorSettings(
             host=host,
             port=port,
@@ -95,6 +99,8 @@ class Emulator:
             clock=clock,
             allow_remote=allow_remote,
             page=page,
+            page_token=page_token,
+            test_controls=test_controls,
         )
         self._server = EmulatorServer(settings)
         self._control = self._server.control
@@ -145,11 +151,9 @@ class Emulator:
 
     @property
     def page_url(self) -> str:
-        """``http://127.0.0.1:PORT/chat``: the chat page. Raises: EmulatorStateError (no page
-        settings were given, or not running)."""
-        if self._server.page is None:
-            raise EmulatorStateError("this emulator serves no chat page (give page=PageSettings)")
-        return f"{self._server.url}/chat"
+        """``http://127.0.0.1:PORT/chat?token=…``: the chat page, with the token that lets a
+        browser in. Raises: EmulatorStateError (no page settings were given, or not running)."""
+        return self._server.page_url
 
     @property
     def app(self) -> App:

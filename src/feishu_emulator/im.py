@@ -184,6 +184,8 @@ class Messenger:
             )
         if spec.reply_to is not None:
             parent = self._world.message(spec.reply_to)
+            if parent.chat_id != message.chat_id:
+                raise UnknownRecordError(f"message {spec.reply_to} is not in {message.chat_id}")
             return dataclasses.replace(
                 message,
                 root_id=parent.root_id or parent.message_id,

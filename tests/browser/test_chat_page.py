@@ -209,7 +209,7 @@ async def test_an_image_message_shows_the_uploaded_image(page: Page, bot: LarkBo
     await bot.send(ALICE.p2p_chat_id, "image", {"image_key": image_key})
 
     image = page.locator(".msg.from-bot img.image")
-    await expect(image).to_have_attribute("src", f"/_emulator/images/{image_key}")
+    await expect(image).to_have_attribute("src", f"/chat/images/{image_key}")
     await expect(image).to_be_visible()
     await page.wait_for_function(
         "img => img.complete && img.naturalWidth === 160", arg=await image.element_handle()
@@ -348,7 +348,7 @@ MARKDOWN_CASES = [
 async def test_markdown_renders_as_feishu_shows_it(page: Page) -> None:
     rendered = await page.evaluate(
         """async (sources) => {
-            const { renderMarkdown } = await import("/_emulator/page/static/markdown.js");
+            const { renderMarkdown } = await import("/chat/static/markdown.js");
             return sources.map((source) => {
                 const holder = document.createElement("div");
                 holder.append(renderMarkdown(source));

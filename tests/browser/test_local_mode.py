@@ -25,7 +25,7 @@ from support import World, wait_until
 pytestmark = pytest.mark.browser
 
 REPLY_TIMEOUT = 30_000  # ms: a reply goes through the SDK, the gateway and tmux
-URL = re.compile(r"Chat:\s+(http://127\.0\.0\.1:\d+/chat)")
+URL = re.compile(r"Chat:\s+(http://127\.0\.0\.1:\d+/chat\?token=\S+)")
 
 
 class LocalCclark:

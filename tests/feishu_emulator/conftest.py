@@ -81,8 +81,9 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    """A fresh emulator with one freshly generated app (so SDK token caches never collide)."""
-    async with Emulator(client_config=ClientConfig.fast()) as emulator:
+    """A fresh test server with one freshly generated app (so SDK token caches never collide),
+    its /_emulator controls mounted."""
+    async with Emulator(client_config=ClientConfig.fast(), test_controls=True) as emulator:
         yield emulator
 
 

@@ -4,15 +4,16 @@
 // Owns the page's state (who you are, which chat, which topic), following the emulator's
 // message feed (a long-poll that answers when something changed), drawing bubbles and topics,
 // updating a bubble in place when the bot patches its card, and posting what the person
-// types through POST /_emulator/messages. How one message body looks is body(); cards and
-// markdown are card.js and markdown.js.
+// types through POST /chat/messages. How one message body looks is body(); cards and
+// markdown are card.js and markdown.js. The server let this page in by the token in its
+// URL (and a cookie since); the token is taken out of the address bar at once.
 
 import { renderCard } from "./card.js";
 
-const FEED_URL = "/_emulator/page/updates";
-const CONFIG_URL = "/_emulator/page/config";
-const POST_URL = "/_emulator/messages";
-const IMAGE_URL = "/_emulator/images/";
+const FEED_URL = "/chat/updates";
+const CONFIG_URL = "/chat/config";
+const POST_URL = "/chat/messages";
+const IMAGE_URL = "/chat/images/";
 const LONG_POLL_SECONDS = 25;
 const RETRY_MS = [1000, 2000, 5000];
 
@@ -395,13 +396,12 @@ function snippet(message) {
 }
 
 function postBodyFor(text) {
-  const user = currentUser();
-  const request = { text, sender_open_id: user.open_id, app_id: state.config.app_id };
-  if (state.view === "p2p") return { ...request, chat_id: user.p2p_chat_id, chat_type: "p2p" };
-  const group = { ...request, chat_id: state.config.group_chat_id, chat_type: "group", mention_bot: true };
+  const request = { text, sender_open_id: currentUser().open_id };
+  if (state.view === "p2p") return { ...request, chat: "p2p" };
   const root = state.topic && state.messages.get(state.topic);
-  if (!root) return { ...group, start_thread: true };
-  return root.thread_id ? { ...group, thread_id: root.thread_id } : { ...group, reply_to: root.message_id };
+  if (!root) return { ...request, chat: "group" }; // a new topic
+  const where = root.thread_id ? { thread_id: root.thread_id } : { reply_to: root.message_id };
+  return { ...request, chat: "group", ...where };
 }
 
 async function send() {
@@ -456,8 +456,18 @@ function wireComposer() {
 
 // ---------------------------------------------------------------- start
 
+function forgetToken() {
+  // The cookie lets this page back in; the token need not stay in history or bookmarks.
+  const url = new URL(location.href);
+  if (!url.searchParams.has("token")) return;
+  url.searchParams.delete("token");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
 async function start() {
+  forgetToken();
   const response = await fetch(CONFIG_URL, { cache: "no-store" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}: open the link printed at start`);
   state.config = await response.json();
   readLocation();
   wireComposer();
