@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cclark.config import CclarkConfig, load_cclark_config
+from cclark.config import CclarkConfig, exposed_secret_file, load_cclark_config
 from cclark.errors import CclarkError
 from cclark.local_mode import DEFAULT_PORT, serve_local
 from cclark.main import run, run_until_signal
@@ -21,6 +21,8 @@ from feishu_emulator.__main__ import main as emulator_main
 from unified_icc import UnifiedICCError
 
 __all__ = ["main"]
+
+logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -30,8 +32,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     if arguments[:1] == ["emulator"]:
         return emulator_main(arguments[1:])
     args = _parser().parse_args(arguments)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    # Both log whole requests at DEBUG, which may carry tokens, env values and user text.
+    logging.getLogger("libtmux").setLevel(logging.WARNING)
+    logging.getLogger("Lark").setLevel(logging.WARNING)
     try:
         config = load_cclark_config(args.config_dir, config_file=args.config)
+        _warn_if_exposed(config)
         if args.command == "check-config":
             _summarise(config, stream)
             return 0
@@ -40,11 +48,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except (UnifiedICCError, CclarkError) as exc:
         print(f"cclark: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    # Both log whole requests at DEBUG, which may carry tokens, env values and user text.
-    logging.getLogger("libtmux").setLevel(logging.WARNING)
-    logging.getLogger("Lark").setLevel(logging.WARNING)
     if app is not None:
         return run(config, app)
     return _run_local(config, args.port, stream)
@@ -91,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warn_if_exposed(config: CclarkConfig) -> None:
+    exposed = exposed_secret_file(config)
+    if exposed is not None:
+        logger.warning("%s holds a Feishu app secret and other accounts on this machine can "
+                       "read it: run chmod 600 %s", exposed, exposed)  # fmt: skip
+
+
 def _summarise(config: CclarkConfig, out: TextIO) -> None:
     print(f"config: {config.gateway.source or 'none (defaults)'}", file=out)
     print(f"tmux session: {config.gateway.gateway.tmux_session}", file=out)
@@ -99,4 +109,6 @@ def _summarise(config: CclarkConfig, out: TextIO) -> None:
         print("feishu apps: none configured", file=out)
     for app in config.feishu.apps:
         users = "everyone" if "*" in app.allowed_users else f"{len(app.allowed_users)} allowed"
-        print(f"feishu app {app.name}: {app.app_id} at {app.domain}, users: {users}", file=out)
+        groups = "every message" if app.group_messages == "all" else "@mentions only"
+        print(f"feishu app {app.name}: {app.app_id} at {app.domain}, users: {users}, "
+              f"groups: {groups}", file=out)  # fmt: skip

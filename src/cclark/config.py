@@ -1,13 +1,15 @@
 """The bot's sections of config.yaml: Feishu apps and the health endpoint.
 
-Owns the schema of ``feishu`` and ``health`` and loading the whole file through
-unified_icc.load_config; knows nothing of tmux.
+Owns the schema of ``feishu`` and ``health``, loading the whole file through
+unified_icc.load_config, and telling whether the file exposes an app secret to other
+accounts; knows nothing of tmux.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -20,15 +22,26 @@ __all__ = [
     "CclarkConfig",
     "FeishuApp",
     "FeishuSettings",
+    "GroupMessages",
     "HealthSettings",
+    "exposed_secret_file",
     "load_cclark_config",
 ]
 
 ALLOW_EVERYONE = "*"
+# Group or other may read: another account on the machine could take the app's secret.
+_READABLE_BY_OTHERS = 0o044
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GroupMessages(StrEnum):
+    """Which group messages the bot acts on (a one-to-one chat: every message)."""
+
+    MENTION = "mention"  # only those that @mention the bot, as in every ordinary group
+    ALL = "all"  # every one: for a group made for the bot (needs the all-messages scope)
 
 
 class FeishuApp(_Strict):
@@ -38,6 +51,7 @@ class FeishuApp(_Strict):
     domain: str = Field(default="https://open.feishu.cn", pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     # Closed by default: [] lets nobody in; ["*"] must be written to let everyone in.
     allowed_users: tuple[str, ...] = ()
+    group_messages: GroupMessages = GroupMessages.MENTION
 
     def allows(self, open_id: str) -> bool:
         """Whether ``open_id`` may use the bot (closed unless listed, or "*" is listed)."""
@@ -106,3 +120,19 @@ def load_cclark_config(
         feishu=config.section("feishu", FeishuSettings),
         health=config.section("health", HealthSettings),
     )
+
+
+def exposed_secret_file(config: CclarkConfig) -> Path | None:
+    """The config file, when it holds a Feishu app secret and other accounts may read it.
+
+    A query: it only looks at the file's mode (and never at the secret). None when the file
+    is private, holds no app, or cannot be looked at.
+    """
+    source = config.gateway.source
+    if source is None or not config.feishu.apps:
+        return None
+    try:
+        mode = source.stat().st_mode
+    except OSError:
+        return None
+    return source if mode & _READABLE_BY_OTHERS else None

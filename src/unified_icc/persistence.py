@@ -139,7 +139,8 @@ class StateLock:
             GatewayBusyError: another live process holds it (its pid is named).
         """
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        handle = os.fdopen(fd, "a+", encoding="utf-8")  # held until release()
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

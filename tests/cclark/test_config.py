@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from pathlib import Path
 
 import pytest
 
+from cclark.cli import main
 from cclark.config import load_cclark_config
 from unified_icc import ConfigError
 
@@ -60,3 +63,27 @@ def test_bad_bot_config_names_key_and_file(tmp_path: Path, text: str, key: str) 
 
     with pytest.raises(ConfigError, match=f"^{path}: {key}: "):
         load_cclark_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "apps", "warned"),
+    [(0o644, True, True), (0o640, True, True), (0o600, True, False), (0o644, False, False)],
+)
+def test_a_config_file_others_can_read_is_warned_about_once_when_it_holds_a_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, apps: bool, warned: bool
+) -> None:
+    app = "feishu:\n  apps:\n    - {name: main, app_id: cli_1, app_secret: s3cr3t}\n"
+    path = _write(tmp_path, app if apps else "health: {port: 9090}\n")
+    path.chmod(mode)
+
+    with caplog.at_level(logging.WARNING):
+        code = main(["--config-dir", str(tmp_path), "check-config"], out=io.StringIO())
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert code == 0
+    if warned:
+        assert warnings == [f"{path} holds a Feishu app secret and other accounts on this "
+                            f"machine can read it: run chmod 600 {path}"]  # fmt: skip
+    else:
+        assert warnings == []
+    assert "s3cr3t" not in caplog.text

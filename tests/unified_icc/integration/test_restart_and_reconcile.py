@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 import textwrap
 
 import pytest
@@ -124,6 +126,22 @@ async def test_state_file_is_private_versioned_and_written_without_leftovers(
         "version", "windows", "bindings", "channel_settings", "offsets", "hook_offset"
     }
     assert sorted(p.name for p in world.config_dir.iterdir() if "tmp" in p.name) in ([], ["tmp"])
+
+
+async def test_the_config_folder_the_gateway_creates_is_private_whatever_the_umask(
+    world: World,
+) -> None:
+    assert not world.config_dir.exists()
+    old = os.umask(0)  # a umask that would leave a new folder open to everyone
+    try:
+        async with UnifiedICC(world.config()) as gateway:
+            await gateway.create_window(world.workspace, "shell", channel_id=CHAT_A)
+    finally:
+        os.umask(old)
+
+    assert stat.S_IMODE(world.config_dir.stat().st_mode) == 0o700
+    for path in world.config_dir.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
 async def test_tmux_server_killed_under_running_gateway_reports_died_then_recovers(
