@@ -65,6 +65,8 @@ class FeishuMessageEvent:
     ``text`` is the text with @mention placeholders removed and whitespace tidied; it is None
     for any message type other than ``text`` (the caller answers those politely).
     ``create_time_ms`` is the message's creation time in milliseconds since the epoch.
+    ``mentioned_open_ids`` are the open_ids the message @mentions (the bot's among them when
+    it was addressed by name).
     """
 
     app_name: str
@@ -79,6 +81,7 @@ class FeishuMessageEvent:
     text: str | None
     event_id: str | None
     create_time_ms: int
+    mentioned_open_ids: tuple[str, ...] = ()
 
     @property
     def channel_id(self) -> ChannelId:
@@ -174,6 +177,7 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
         text=text,
         event_id=_text(header, "event_id"),
         create_time_ms=create_time,
+        mentioned_open_ids=_mentioned(message.get("mentions")),
     )
 
 
@@ -215,6 +219,13 @@ def _millis(value: object) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value) if len(value) <= _MAX_MILLIS_DIGITS else None
     return None
+
+
+def _mentioned(mentions: object) -> tuple[str, ...]:
+    if not isinstance(mentions, list):
+        return ()
+    ids = (_text(_mapping(_mapping(m).get("id")), "open_id") for m in mentions)
+    return tuple(open_id for open_id in ids if open_id)
 
 
 def _text_content(content: object) -> str | None:

@@ -1,4 +1,4 @@
-"""FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload).
+"""FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload, bot).
 
 Owns every lark-oapi REST call (run in worker threads), turning their failures into
 FeishuApiError, retry with back-off, per-chat send pacing, per-card patch coalescing and the
@@ -38,6 +38,7 @@ RATE_LIMIT_CODES = frozenset({99991400, 230020, 11232})
 TOKEN_INVALID = 99991663
 AUTH_CODES = frozenset({99991661, 99991663, 99991664, 99991668})
 _TOKEN_CACHE_KEY = "self_tenant_token:{app_id}"  # lark_oapi.core.token.manager, v1.7.5
+BOT_INFO_URI = "/open-apis/bot/v3/info"  # no typed API in the SDK; answers {code, msg, bot}
 
 
 class Clock(Protocol):
@@ -161,6 +162,7 @@ class FeishuClient:
         self._queued: dict[str, _Patch | None] = {}  # card message id -> patch waiting its turn
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._bot_open_id: str | None = None
 
     async def send_text(self, chat_id: str, text: str, *, uuid: str | None = None) -> str:
         """Send a text message to a chat; see send_message. Returns the message id."""
@@ -264,6 +266,22 @@ class FeishuClient:
 
         return _required(await self._call("upload image", call), "image_key")
 
+    async def bot_open_id(self) -> str:
+        """The bot's own open_id (``GET /open-apis/bot/v3/info``), asked once and remembered.
+
+        Not paced (it posts nothing). Retries, timeouts and Raises: as send_message.
+        """
+        if self._bot_open_id is None:
+
+            def call() -> Any:
+                request = lark.BaseRequest.builder().http_method(lark.HttpMethod.GET)
+                request = request.uri(BOT_INFO_URI).token_types({lark.AccessTokenType.TENANT})
+                return self._lark.request(request.build())
+
+            bot = await self._call("bot info", call, result_key="bot")
+            self._bot_open_id = _required(bot, "open_id")
+        return self._bot_open_id
+
     async def close(self) -> None:
         """Let queued card patches finish (up to close_timeout), then cancel them. Idempotent."""
         self._closed = True
@@ -305,14 +323,17 @@ class FeishuClient:
         else:
             patch.done.set_result(None)
 
-    async def _call(self, op: str, call: _SdkCall, *, pace_key: str | None = None) -> Json:
-        """Run one SDK call with pacing, the token refresh and retries; return ``data``."""
+    async def _call(
+        self, op: str, call: _SdkCall, *, pace_key: str | None = None, result_key: str = "data"
+    ) -> Json:
+        """Run one SDK call with pacing, the token refresh and retries; return the body's
+        ``result_key`` object (``data`` for every call but a few older ones)."""
         started = self._clock.monotonic()
         attempt, refreshed = 0, False
         while True:
             if pace_key is not None:
                 await self._pacer.wait(pace_key)
-            outcome = await asyncio.to_thread(_execute, call)
+            outcome = await asyncio.to_thread(_execute, call, result_key)
             if outcome.code == 0:
                 return outcome.data
             if outcome.code == TOKEN_INVALID and not refreshed:
@@ -347,7 +368,7 @@ class FeishuClient:
         TokenManager.cache.set(_TOKEN_CACHE_KEY.format(app_id=self._app_id), "", 0)
 
 
-def _execute(call: _SdkCall) -> _Outcome:
+def _execute(call: _SdkCall, result_key: str = "data") -> _Outcome:
     """Run one SDK call (in a worker thread) and read its response; never raises for I/O."""
     try:
         response = call()
@@ -362,15 +383,17 @@ def _execute(call: _SdkCall) -> _Outcome:
     raw = response.raw
     status = raw.status_code if isinstance(raw.status_code, int) else None
     headers = {str(k).lower(): str(v) for k, v in dict(raw.headers or {}).items()}
-    return _read_body(status, headers, raw.content or b"")
+    return _read_body(status, headers, raw.content or b"", result_key)
 
 
-def _read_body(status: int | None, headers: Mapping[str, str], content: bytes) -> _Outcome:
+def _read_body(
+    status: int | None, headers: Mapping[str, str], content: bytes, result_key: str = "data"
+) -> _Outcome:
     try:
         body = _dict(json.loads(content)) if content else {}
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = {}
-    code, data = body.get("code"), _dict(body.get("data"))
+    code, data = body.get("code"), _dict(body.get(result_key))
     log_id = headers.get("x-tt-logid") or _dict(body.get("error")).get("log_id")
     return _Outcome(
         code=code if isinstance(code, int) else None,

@@ -19,6 +19,7 @@ from cclark.adapter import FeishuAdapter
 from cclark.audit import AuditLog
 from cclark.cards import CardUpdater
 from cclark.config import CclarkConfig, FeishuApp
+from cclark.errors import CclarkError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
@@ -31,6 +32,8 @@ from unified_icc import UnifiedICC
 __all__ = ["ChatReplies", "run", "run_until_signal", "serve"]
 
 logger = logging.getLogger(__name__)
+
+BOT_INFO_WAIT = 5.0  # seconds start-up waits for Feishu to say who the bot is
 
 
 class ChatReplies:
@@ -76,9 +79,14 @@ async def serve(
         handler = MessageHandler(
             gateway=gateway, replier=replies, audit=audit, prompts=relay.prompts
         )
+        await _learn_bot_open_id(client)
         dispatcher = Dispatcher(
             policy=InboundPolicy(
-                app_name=app.name, allows=app.allows, started_at_ms=int(time.time() * 1000)
+                app_name=app.name,
+                allows=app.allows,
+                started_at_ms=int(time.time() * 1000),
+                group_messages=app.group_messages,
+                bot_open_id=client.bot_open_id,
             ),
             seen=seen,
             audit=audit,
@@ -105,6 +113,17 @@ async def serve(
         if on_ready is not None:
             on_ready(health)
         await stop.wait()
+
+
+async def _learn_bot_open_id(client: FeishuClient) -> None:
+    """Ask Feishu who the bot is before the first group message needs it; if Feishu cannot
+    answer within BOT_INFO_WAIT, start anyway: the dispatcher asks again when a group message
+    @mentions someone."""
+    try:
+        async with asyncio.timeout(BOT_INFO_WAIT):
+            await client.bot_open_id()
+    except (CclarkError, TimeoutError) as exc:
+        logger.warning("could not learn the bot's open_id yet: %s", exc or "no answer")
 
 
 def run(config: CclarkConfig, app: FeishuApp) -> int:

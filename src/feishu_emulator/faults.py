@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 ServerErrorBody = Literal["json", "html"]
-IM_APIS = frozenset(Api) - {Api.TENANT_TOKEN}
+IM_APIS = frozenset(Api) - {Api.TENANT_TOKEN, Api.BOT_INFO}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

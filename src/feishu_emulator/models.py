@@ -61,6 +61,7 @@ class Api(StrEnum):
     MESSAGE_PATCH = "im.v1.message.patch"
     IMAGE_CREATE = "im.v1.image.create"
     FILE_CREATE = "im.v1.file.create"
+    BOT_INFO = "bot.v3.info"
 
 
 class SentOp(StrEnum):

@@ -1,4 +1,4 @@
-"""The Open Platform REST surface the bot calls: tenant token, messages, images, files.
+"""The Open Platform REST surface the bot calls: tenant token, bot info, messages, images, files.
 
 Owns the HTTP shape (paths, envelopes ``{code, msg, data}``, ``X-Tt-Logid``, auth, the
 gateway's 5xx / 429 answers); the message rules themselves live in im.py.
@@ -70,6 +70,7 @@ class OpenApi:
                 f"{prefix}/auth/v3/tenant_access_token/internal",
                 self._guard(Api.TENANT_TOKEN, self._token, auth=False),
             ),
+            web.get(f"{prefix}/bot/v3/info", self._guard(Api.BOT_INFO, self._bot_info)),
             web.post(f"{prefix}/im/v1/messages", self._guard(Api.MESSAGE_CREATE, self._create)),
             web.post(
                 f"{prefix}/im/v1/messages/{{message_id}}/reply",
@@ -126,6 +127,13 @@ class OpenApi:
             raise OpenApiError(
                 RATE_LIMITED, "request trigger frequency limit", status=429, headers=headers
             )
+
+    async def _bot_info(self, _: web.Request, app_id: str) -> Json:
+        """The app's bot, not nested in ``data`` (as the platform answers this call)."""
+        app = self._world.app(app_id)
+        bot = {"activate_status": 2, "app_name": app.bot_name, "avatar_url": "",
+               "ip_white_list": [], "open_id": app.bot_open_id}  # fmt: skip
+        return {"code": 0, "msg": "ok", "bot": bot}
 
     async def _token(self, request: web.Request, _: str) -> Json:
         # The SDK posts this body without a Content-Type header.

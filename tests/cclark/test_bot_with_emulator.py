@@ -16,7 +16,7 @@ from PIL import Image
 
 from bot_process import ALICE, MALLORY, Bot, card_with, next_text, reply_to
 from chat_view import card_text
-from feishu_emulator import Emulator, RefuseMode
+from feishu_emulator import App, ChatType, ClientConfig, Emulator, RefuseMode
 from support import World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
@@ -236,3 +236,29 @@ async def test_new_twice_replaces_only_this_chats_window_and_another_chats_canno
     windows = world.tmux("list-windows", "-a", "-F", "#{window_id}").stdout.split()
     assert their_window in windows
     assert first_window not in windows
+
+
+async def test_in_a_group_the_bot_acts_only_on_messages_that_mention_it(
+    world: World, loopback: None
+) -> None:
+    app = App(receives_all_group_messages=True)  # Feishu delivers every group message
+    async with Emulator(apps=[app], client_config=ClientConfig.fast()) as emu:
+        bot = Bot(world, emu)
+        bot.write_config()
+        bot.start()
+        try:
+            await emu.wait_connected(within=60)
+            chatter = await emu.post_text("#help", chat_id="oc_team", chat_type=ChatType.GROUP,
+                                          sender_open_id=ALICE)  # fmt: skip
+            await emu.wait_for_ack(chatter.event_id)  # the bot got it, and let it be
+            await emu.post_text("#help", chat_id="oc_team", chat_type=ChatType.GROUP,
+                                sender_open_id=ALICE, mention_bot=True)  # fmt: skip
+            answers = await emu.wait_for_sent(1, chat_id="oc_team", within=30)
+        finally:
+            bot.stop()
+
+    # Per chat, messages are handled in order: had the first been acted on, it would have
+    # been answered first.
+    assert [a.text[:21] for a in answers] == ["cclark drives AI codi"]
+    inbound = [a["detail"] for a in bot.audit() if a["kind"] == "inbound"]
+    assert inbound == ["#help"]

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cclark.audit import AuditLog
+from cclark.config import GroupMessages
+from cclark.errors import FeishuApiError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.handlers import Dispatcher, InboundPolicy
 from cclark.seen_messages import SeenMessages
@@ -18,17 +20,20 @@ STARTED_MS = 1_800_000_000_000
 
 def event(message_id: str, text: str | None = "hello", *, sender: str = "ou_alice",
           chat: str = "oc_1", sender_type: str = "user", created_ms: int = STARTED_MS + 10,
-          message_type: str = "text") -> dict[str, Any]:  # fmt: skip
+          message_type: str = "text", chat_type: str = "p2p",
+          mentions: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
     content = json.dumps({"text": text}) if text is not None else json.dumps({"image_key": "k"})
+    mentioned = [{"key": f"@_user_{i}", "id": {"open_id": who}, "name": who}
+                 for i, who in enumerate(mentions, 1)]  # fmt: skip
     return {
         "schema": "2.0",
         "header": {"event_id": f"ev_{message_id}", "event_type": "im.message.receive_v1",
                    "create_time": str(created_ms), "app_id": "cli_1"},
         "event": {
             "sender": {"sender_id": {"open_id": sender}, "sender_type": sender_type},
-            "message": {"message_id": message_id, "chat_id": chat, "chat_type": "p2p",
+            "message": {"message_id": message_id, "chat_id": chat, "chat_type": chat_type,
                         "message_type": message_type, "content": content,
-                        "create_time": str(created_ms)},
+                        "create_time": str(created_ms), "mentions": mentioned},
         },
     }  # fmt: skip
 
@@ -52,7 +57,8 @@ def _dispatcher(tmp_path: Path, chat: Chat, **policy: Any) -> tuple[Dispatcher, 
     allowed = policy.pop("allowed", {"ou_alice"})
     dispatcher = Dispatcher(
         policy=InboundPolicy(
-            app_name="main", allows=lambda who: who in allowed, started_at_ms=STARTED_MS
+            app_name="main", allows=lambda who: who in allowed, started_at_ms=STARTED_MS,
+            **policy,
         ),
         seen=SeenMessages(tmp_path / "seen.json"),
         audit=AuditLog(audit),
@@ -161,3 +167,80 @@ async def test_one_chat_stays_in_order_while_another_is_not_held_up(tmp_path: Pa
     await dispatcher.stop()
 
     assert order == ["oc_fast:other", "oc_slow:first", "oc_slow:second"]
+
+
+BOT = "ou_the_bot"
+
+
+async def bot_open_id() -> str:
+    return BOT
+
+
+async def feishu_cannot_say() -> str:
+    raise FeishuApiError(code=None, msg="transport error")
+
+
+async def _group_run(tmp_path: Path, *events: dict[str, Any], **policy: Any) -> tuple[Chat, Path]:
+    chat = Chat()
+    dispatcher, audit = _dispatcher(tmp_path, chat, **policy)
+    for raw in events:
+        await dispatcher.accept(raw)
+    await dispatcher.accept(event("om_last", "last", chat="oc_other"))  # p2p: always heard
+    await wait_until(lambda: "last" in chat.handled, what="the last message")
+    await dispatcher.stop()
+    return chat, audit
+
+
+async def test_in_a_group_only_messages_that_mention_the_bot_are_acted_on(
+    tmp_path: Path,
+) -> None:
+    chat, audit = await _group_run(
+        tmp_path,
+        event("om_1", "@_user_1 #help", chat_type="group", mentions=(BOT,)),
+        event("om_2", "lunch?", chat_type="group"),
+        event("om_3", "@_user_1 ask Bob", chat_type="group", mentions=("ou_bob",)),
+        event("om_4", "@_user_1 @_user_2 both", chat_type="group", mentions=("ou_bob", BOT)),
+        bot_open_id=bot_open_id,
+    )
+
+    assert chat.handled == ["#help", "both", "last"]
+    assert [detail for kind, detail in _audit(audit) if kind == "inbound"] == [
+        "#help", "both", "last"]  # the group's other talk is not the bot's to record
+
+
+async def test_a_stranger_who_does_not_mention_the_bot_in_a_group_leaves_no_trace(
+    tmp_path: Path,
+) -> None:
+    chat, audit = await _group_run(
+        tmp_path,
+        event("om_1", "hello all", chat_type="group", sender="ou_stranger"),
+        event("om_2", "@_user_1 hi", chat_type="group", sender="ou_stranger", mentions=(BOT,)),
+        bot_open_id=bot_open_id,
+    )
+
+    assert chat.handled == ["last"]
+    assert [kind for kind, _ in _audit(audit)] == ["refusal", "inbound"]
+
+
+async def test_an_app_set_to_take_every_group_message_acts_without_a_mention(
+    tmp_path: Path,
+) -> None:
+    chat, _ = await _group_run(
+        tmp_path,
+        event("om_1", "run the tests", chat_type="group"),
+        group_messages=GroupMessages.ALL,
+        bot_open_id=bot_open_id,
+    )
+
+    assert chat.handled == ["run the tests", "last"]
+
+
+async def test_when_feishu_cannot_say_who_the_bot_is_any_mention_counts(tmp_path: Path) -> None:
+    chat, _ = await _group_run(
+        tmp_path,
+        event("om_1", "@_user_1 status", chat_type="group", mentions=("ou_someone",)),
+        event("om_2", "no mention", chat_type="group"),
+        bot_open_id=feishu_cannot_say,
+    )
+
+    assert chat.handled == ["status", "last"]

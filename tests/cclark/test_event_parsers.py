@@ -80,6 +80,7 @@ def test_group_text_event_parses_with_mention_removed() -> None:
         text="hello",
         event_id="5e3702a84e847582be8db7fb73283c02",
         create_time_ms=1700000000123,
+        mentioned_open_ids=("ou_bot",),
     )
     assert event.channel_id == "feishu:main:oc_chat1"
     assert event.topic_root_id is None
@@ -250,3 +251,20 @@ def test_a_creation_time_that_is_not_a_plain_number_falls_back_to_the_header(
 
     assert parsed is not None
     assert parsed.create_time_ms == 1700000000999
+
+
+def test_the_open_ids_a_message_mentions_are_kept() -> None:
+    two = [
+        {"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "Bot"},
+        {"key": "@_user_2", "id": {"open_id": "ou_bob", "user_id": "u2"}, "name": "Bob"},
+        {"key": "@_all", "id": {"open_id": ""}, "name": "all"},
+        "garbage",
+    ]
+
+    parsed = parse_message_event("main", _event(mentions=two))
+    bare = parse_message_event("main", _event(mentions=None))
+
+    assert parsed is not None
+    assert parsed.mentioned_open_ids == ("ou_bot", "ou_bob")
+    assert bare is not None
+    assert bare.mentioned_open_ids == ()

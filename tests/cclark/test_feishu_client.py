@@ -25,6 +25,7 @@ from cclark.errors import (
 )
 from cclark.event_parsers import channel_id_for, parse_message_event
 from cclark.feishu_client import FeishuClient, FeishuClientSettings
+from feishu_emulator import Api, Emulator
 
 CHAT = "oc_chat_a"
 RATE_LIMITED = Scripted(
@@ -420,3 +421,21 @@ async def test_close_fails_queued_patches_instead_of_leaving_callers_hanging(
     with pytest.raises(FeishuApiError, match="closed"):
         await feishu.patch_card("om_card", {"n": 3})
     assert len(fake.seen("patch")) == 1
+
+
+async def test_the_bot_learns_its_own_open_id_from_the_platform_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    async with Emulator() as emu:
+        app = FeishuApp(name="main", app_id=emu.app.app_id,
+                        app_secret=SecretStr(emu.app.app_secret), domain=emu.url)  # fmt: skip
+        client = FeishuClient(app)
+        try:
+            first = await client.bot_open_id()
+            emu.fail_next(5, api=Api.BOT_INFO)  # asked again, it would fail
+            again = await client.bot_open_id()
+        finally:
+            await client.close()
+
+    assert first == again == emu.app.bot_open_id

@@ -1,6 +1,7 @@
 """Dispatcher: from a raw Feishu event to a handler, once, in order, for allowed people only.
 
-Owns the inbound filters (text only, not from a bot, sender on allowed_users, not from before
+Owns the inbound filters (in a group, only messages that @mention the bot unless the app
+takes every group message; text only, not from a bot, sender on allowed_users, not from before
 this process started), de-duplication by message id, auditing of every inbound message and
 refusal, and one ordered queue per chat (chats run in parallel). Knows nothing of commands.
 """
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cclark.audit import AuditKind, AuditLog, AuditRecord
-from cclark.event_parsers import FeishuMessageEvent, parse_message_event
+from cclark.config import GroupMessages
+from cclark.errors import CclarkError
+from cclark.event_parsers import ChatType, FeishuMessageEvent, parse_message_event
 from cclark.seen_messages import SeenMessages
 from unified_icc import ChannelId
 
@@ -44,6 +47,10 @@ class InboundPolicy:
     started_at_ms: int
     # Clocks differ a little between Feishu and this machine.
     grace_ms: int = 2_000
+    group_messages: GroupMessages = GroupMessages.MENTION
+    # The bot's own open_id, asked of Feishu (and remembered) by the client; None: any
+    # @mention counts, which is what Feishu delivers to an app without the all-messages scope.
+    bot_open_id: Callable[[], Awaitable[str]] | None = None
 
 
 class Dispatcher:
@@ -72,6 +79,9 @@ class Dispatcher:
         event = parse_message_event(self._policy.app_name, data)
         if event is None or event.sender_type != "user" or not event.sender_open_id:
             return  # bots, including this one, and system events
+        if not await self._addressed(event):
+            logger.debug("group message %s does not @mention the bot", event.message_id)
+            return  # people talking among themselves: not for the bot, not audited
         if not self._seen.first_time(event.message_id):
             logger.info("skipping redelivered message %s", event.message_id)
             return
@@ -89,6 +99,24 @@ class Dispatcher:
             await self._replier.reply_text(event, NOT_TEXT)
             return
         self._queue_for(event.channel_id).put_nowait(event)
+
+    async def _addressed(self, event: FeishuMessageEvent) -> bool:
+        """Whether the bot should act on the message: always in a one-to-one chat; in a group
+        when it @mentions the bot, or always when the app is set to take every group message."""
+        policy = self._policy
+        if event.chat_type is ChatType.P2P or policy.group_messages is GroupMessages.ALL:
+            return True
+        if not event.mentioned_open_ids:
+            return False
+        if policy.bot_open_id is None:
+            return True
+        try:
+            bot = await policy.bot_open_id()
+        except CclarkError as exc:
+            logger.warning("cannot tell whether message %s @mentions the bot (%s); taking any "
+                           "@mention as the bot's", event.message_id, exc)  # fmt: skip
+            return True
+        return bot in event.mentioned_open_ids
 
     async def stop(self) -> None:
         """Cancel every chat's worker and wait for them."""
