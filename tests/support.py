@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from unified_icc import Config, GatewaySettings, ProviderSettings, ProvidersSettings
 
 FAKES = Path(__file__).parent / "fakes"
@@ -125,6 +127,12 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within:g}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def cookie_jar() -> aiohttp.CookieJar:
+    """A client cookie jar that keeps what 127.0.0.1 sets (aiohttp's default ignores cookies
+    from an IP address): the chat page's cookie, for a test acting as the person's browser."""
+    return aiohttp.CookieJar(unsafe=True)
 
 
 def start_gateway_driver(out: Path) -> subprocess.Popen[str]:

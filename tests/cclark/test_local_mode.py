@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from bot_process import free_port, stop_process
-from support import World, wait_until
+from support import World, cookie_jar, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +28,6 @@ PRINTED_URL = re.compile(r"Chat:\s+(http://127\.0\.0\.1:(\d+)/chat\?token=(\S+))
 DRIVE = ("#new", "ok", "shell")  # what an attacker would send: it opens a shell in tmux
 EXCEED_CONN_LIMIT = 1000040350
 BAD_CREDENTIALS = 1000040351
-
-
-def cookie_jar() -> aiohttp.CookieJar:
-    # aiohttp's default jar ignores cookies set by an IP address such as 127.0.0.1.
-    return aiohttp.CookieJar(unsafe=True)
 
 
 def write_config(world: World, **extra: Any) -> int:

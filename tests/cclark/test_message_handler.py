@@ -163,17 +163,25 @@ async def test_a_chat_cannot_close_another_chats_window(
     assert [w.window_id for w in gateway.windows()] == [theirs.window_id]
 
 
-async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid_ones(
-    gateway: UnifiedICC, world: World, tmp_path: Path
-) -> None:
-    answers = Answers()
-    handler, replies = _handler(gateway, tmp_path, answers)
+async def _claude_asking(
+    gateway: UnifiedICC, world: World, handler: MessageHandler, replies: Replies
+) -> WindowId:
+    """#new → claude in the workspace, asked to run a command: its permission prompt waits."""
     await _say(handler, replies, "#new", "ok", "claude", "standard")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
     window = gateway.channel_router.resolve_window(_event("x").channel_id)
     assert window is not None
     await handler.handle(_event("ASK: touch chosen.txt"))
     await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
+    return window
+
+
+async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid_ones(
+    gateway: UnifiedICC, world: World, tmp_path: Path
+) -> None:
+    answers = Answers()
+    handler, replies = _handler(gateway, tmp_path, answers)
+    window = await _claude_asking(gateway, world, handler, replies)
 
     wrong = await _say(handler, replies, "9")
     await handler.handle(_event("1"))
@@ -257,12 +265,7 @@ async def test_odd_numbers_while_a_prompt_waits_get_the_valid_options(
 ) -> None:
     answers = Answers()
     handler, replies = _handler(gateway, tmp_path, answers)
-    await _say(handler, replies, "#new", "ok", "claude", "standard")
-    await wait_until(lambda: world.agent_entries("started"), what="the agent")
-    window = gateway.channel_router.resolve_window(_event("x").channel_id)
-    assert window is not None
-    await handler.handle(_event("ASK: touch chosen.txt"))
-    await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
+    window = await _claude_asking(gateway, world, handler, replies)
 
     huge = await _say(handler, replies, "5" * 5000)
     superscript = await _say(handler, replies, "²")

@@ -81,7 +81,7 @@ WIZARD_STEPS = {
     State.WIZARD_PROVIDER: ("#new", "1", "ok"),
     State.WIZARD_MODE: ("#new", "1", "ok", "claude"),
 }
-EXAMPLES = 150
+EXAMPLES = 100
 
 
 # -- the rig -----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from feishu_emulator import (
 )
 from feishu_emulator.chat_page import ChatPage
 from feishu_emulator.models import PageSettings, PageUser
-from support import wait_until
+from support import cookie_jar, wait_until
 
 ALICE = PageUser(open_id="ou_page_alice", name="Alice", allowed=True, p2p_chat_id="oc_p2p_alice")
 BOB = PageUser(open_id="ou_page_bob", name="Bob", allowed=False, p2p_chat_id="oc_p2p_bob")
@@ -101,11 +101,6 @@ def page_rest(page_emu: Emulator) -> lark.Client:
         .timeout(10)
         .build()
     )
-
-
-def cookie_jar() -> aiohttp.CookieJar:
-    # aiohttp's default jar ignores cookies set by an IP address such as 127.0.0.1.
-    return aiohttp.CookieJar(unsafe=True)
 
 
 async def sign_in(session: aiohttp.ClientSession, emu: Served) -> None:
