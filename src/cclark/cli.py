@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cclark.config import CclarkConfig, exposed_secret_file, load_cclark_config
+from cclark.config import CclarkConfig, GroupMessages, exposed_secret_file, load_cclark_config
 from cclark.errors import CclarkError
 from cclark.local_mode import DEFAULT_PORT, serve_local
 from cclark.main import run, run_until_signal
@@ -109,6 +109,6 @@ def _summarise(config: CclarkConfig, out: TextIO) -> None:
         print("feishu apps: none configured", file=out)
     for app in config.feishu.apps:
         users = "everyone" if "*" in app.allowed_users else f"{len(app.allowed_users)} allowed"
-        groups = "every message" if app.group_messages == "all" else "@mentions only"
+        groups = "every message" if app.group_messages is GroupMessages.ALL else "@mentions only"
         print(f"feishu app {app.name}: {app.app_id} at {app.domain}, users: {users}, "
               f"groups: {groups}", file=out)  # fmt: skip

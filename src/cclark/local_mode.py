@@ -79,14 +79,14 @@ def local_app_secret(config_dir: Path) -> str:
     path = config_dir / SECRET_FILE
     try:
         stored = read_json(path)
-        private = path.stat().st_mode & 0o077 == 0 if stored is not None else False
     except (OSError, ValueError) as exc:
         logger.warning("replacing the unreadable local app secret in %s (%s)", path, exc)
-        stored, private = None, False
-    secret = stored.get("app_secret") if isinstance(stored, dict) else None
-    if isinstance(secret, str) and len(secret) >= 32 and private:
-        return secret
+        stored = None
     if stored is not None:
+        secret = stored.get("app_secret") if isinstance(stored, dict) else None
+        private = path.stat().st_mode & 0o077 == 0
+        if isinstance(secret, str) and len(secret) >= 32 and private:
+            return secret
         logger.warning("replacing the local app secret in %s: it was readable by others or "
                        "malformed", path)  # fmt: skip
     secret = secrets.token_urlsafe(32)
