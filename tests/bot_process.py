@@ -54,7 +54,9 @@ class Bot:
         self.log = world.root / "cclark.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def write_config(self, real_claude: dict[str, str] | None = None) -> None:
+    def write_config(
+        self, real_claude: dict[str, str] | None = None, *, real_shell: bool = False
+    ) -> None:
         app = self.emu.app
         world = self.world
         env = {"FAKE_AGENT_LOG": str(world.agent_log), "FAKE_CLAUDE_GATE": str(world.gate)}
@@ -77,6 +79,8 @@ class Bot:
         if real_claude is not None:
             claude = {"command": str(agent_cli("claude")), "env": real_claude}
             config["providers"]["claude"] = claude  # type: ignore[index]
+        if real_shell:
+            config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
         (self.world.config_dir / "config.yaml").write_text(json.dumps(config))
 
@@ -89,6 +93,12 @@ class Bot:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL: the bot gets no chance to send, save or say goodbye."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(20)
 
     def audit(self) -> list[dict[str, Any]]:
         path = self.world.config_dir / "audit.jsonl"

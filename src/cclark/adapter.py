@@ -1,9 +1,9 @@
 """FeishuAdapter: send text, cards and images to a channel id, splitting long text.
 
 Owns addressing by channel id (a chat, or a topic answered under its root message), the map of
-topic roots learned from inbound messages (kept in a private file when given one, so a restart
-can still answer a topic), and splitting long text at paragraph and code-fence boundaries into
-numbered parts; knows nothing of lark-oapi, retries or card layout.
+topic roots learned from inbound messages (kept in state.db's ``topic_roots`` when given the
+journal, so a restart can still answer a topic), and splitting long text at paragraph and
+code-fence boundaries into numbered parts; knows nothing of lark-oapi, retries or card layout.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cclark.errors import TopicRootUnknownError
 from cclark.event_parsers import FeishuChannel, FeishuMessageEvent, parse_feishu_channel
 from cclark.feishu_client import FeishuClient
-from cclark.private_files import read_json, write_private_json
-from unified_icc import ChannelId
+from unified_icc import ChannelId, Journal
 
 __all__ = ["AdapterSettings", "FeishuAdapter", "part_label", "split_text"]
 
@@ -34,6 +32,10 @@ LABEL_RESERVE = 16  # bytes kept free in each part for "(nn/nn)\n"
 MIN_PART_BYTES = 256
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _LABEL = "({index}/{total})\n"
+_ROOTS_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS topic_roots (channel TEXT PRIMARY KEY, root TEXT NOT NULL, "
+    "at INTEGER NOT NULL);"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +57,10 @@ class FeishuAdapter:
     API (``reply_in_thread``) under the topic's root message. Feishu cannot post "into a
     thread id", so the adapter must be told the root: the caller feeds every inbound message
     to note_inbound (or calls remember_topic_root), and the adapter keeps the latest root per
-    topic channel in a bounded in-memory map. After a restart the map is empty until the
-    topic's next inbound message; sending to the topic before that raises
-    TopicRootUnknownError. With roots_file the map is saved there on each change and read back
-    at construction, so a restarted bot still answers its topics.
+    topic channel in a bounded in-memory map. Without a journal the map is empty after a
+    restart until the topic's next inbound message; sending to the topic before that raises
+    TopicRootUnknownError. With one (load_roots at gateway start) each change is kept in
+    state.db, so a restarted bot still answers its topics.
     """
 
     def __init__(
@@ -67,13 +69,23 @@ class FeishuAdapter:
         *,
         app_name: str,
         settings: AdapterSettings | None = None,
-        roots_file: Path | None = None,
     ) -> None:
         self._client = client
         self._app_name = app_name
         self._settings = settings or AdapterSettings()
-        self._roots_file = roots_file
-        self._roots: OrderedDict[ChannelId, str] = OrderedDict(self._load_roots())
+        self._journal: Journal | None = None
+        self._roots: OrderedDict[ChannelId, str] = OrderedDict()
+        self._stamp = 0
+
+    def load_roots(self, journal: Journal) -> None:
+        """Keep topic roots in journal from now on, starting with the ones saved there."""
+        journal.define(_ROOTS_SCHEMA)
+        keep = self._settings.topic_roots_kept
+        rows = journal.rows("SELECT channel, root, at FROM topic_roots ORDER BY at")
+        for channel, root, at in rows[-keep:]:
+            self._roots[ChannelId(channel)] = root
+            self._stamp = max(self._stamp, at)
+        self._journal = journal
 
     def note_inbound(self, event: FeishuMessageEvent) -> None:
         """Remember the topic root of an inbound message (no-op outside topics)."""
@@ -92,35 +104,25 @@ class FeishuAdapter:
             return
         self._roots[channel_id] = root_message_id
         self._roots.move_to_end(channel_id)
+        forgotten = []
         while len(self._roots) > self._settings.topic_roots_kept:
-            self._roots.popitem(last=False)
-        self._save_roots()
+            forgotten.append(self._roots.popitem(last=False)[0])
+        if self._journal is not None:
+            self._stamp += 1
+            self._journal.stage("INSERT OR REPLACE INTO topic_roots VALUES (?, ?, ?)",
+                                (channel_id, root_message_id, self._stamp))  # fmt: skip
+            for channel in forgotten:
+                self._journal.stage("DELETE FROM topic_roots WHERE channel=?", (channel,))
 
-    def _load_roots(self) -> list[tuple[ChannelId, str]]:
-        if self._roots_file is None:
-            return []
-        try:
-            saved = read_json(self._roots_file) or {}
-            roots = [(ChannelId(str(k)), str(v)) for k, v in saved.items()]
-        except (OSError, ValueError, AttributeError) as exc:
-            logger.warning("ignoring unreadable %s (%s)", self._roots_file, exc)
-            return []
-        return roots[-self._settings.topic_roots_kept :]
-
-    def _save_roots(self) -> None:
-        if self._roots_file is None:
-            return
-        try:
-            write_private_json(self._roots_file, dict(self._roots))
-        except OSError as exc:  # costs only a topic answered late after a restart
-            logger.error("cannot save %s: %s", self._roots_file, exc)
-
-    async def send_text(self, channel_id: ChannelId, text: str) -> tuple[str, ...]:
+    async def send_text(
+        self, channel_id: ChannelId, text: str, *, uuid: str | None = None
+    ) -> tuple[str, ...]:
         """Send text, split into numbered parts ``(1/3)`` when longer than text_part_bytes.
 
         Parts are sent one after another, in order, paced per chat by the client; each has
-        its own idempotency uuid. If a part fails, the earlier parts stay sent. Cancelling
-        stops before the next part. Returns the message ids of the parts.
+        its own idempotency uuid (derived from uuid when given, so sending the same text
+        again with it shows nothing new). If a part fails, the earlier parts stay sent.
+        Cancelling stops before the next part. Returns the message ids of the parts.
 
         Raises: ValueError for an empty text or a channel id of another app or shape;
         TopicRootUnknownError; FeishuApiError and its subclasses from the client.
@@ -129,20 +131,23 @@ class FeishuAdapter:
             raise ValueError("refusing to send an empty text message")
         parts = split_text(text.strip("\n"), limit_bytes=self._settings.text_part_bytes)
         ids: list[str] = []
-        for part in parts:
-            ids.append(await self._send(channel_id, "text", {"text": part}))
+        for index, part in enumerate(parts):
+            key = None if uuid is None else uuid if len(parts) == 1 else f"{uuid}-{index}"
+            ids.append(await self._send(channel_id, "text", {"text": part}, uuid=key))
         return tuple(ids)
 
-    async def send_card(self, channel_id: ChannelId, card: Mapping[str, Any]) -> str:
+    async def send_card(
+        self, channel_id: ChannelId, card: Mapping[str, Any], *, uuid: str | None = None
+    ) -> str:
         """Send an interactive card (JSON 2.0 dict) and return its message id for updates.
 
-        Timeouts, retries and cancellation as FeishuClient.send_message.
+        Idempotency (uuid), timeouts, retries and cancellation as FeishuClient.send_message.
         Raises: as send_text.
         """
-        return await self._send(channel_id, "interactive", card)
+        return await self._send(channel_id, "interactive", card, uuid=uuid)
 
     async def update_card(self, message_id: str, card: Mapping[str, Any]) -> None:
-        """Replace a sent card; coalesced per card, latest wins (FeishuClient.patch_card).
+        """Replace a sent card's whole content (FeishuClient.patch_card).
 
         Raises: FeishuApiError and its subclasses.
         """
@@ -158,13 +163,20 @@ class FeishuAdapter:
         image_key = await self._client.upload_image(png)
         return await self._send(channel_id, "image", {"image_key": image_key})
 
-    async def _send(self, channel_id: ChannelId, msg_type: str, content: Mapping[str, Any]) -> str:
+    async def _send(
+        self,
+        channel_id: ChannelId,
+        msg_type: str,
+        content: Mapping[str, Any],
+        *,
+        uuid: str | None = None,
+    ) -> str:
         channel = self._channel(channel_id)
         root = self._root_for(channel_id, channel)
         if root is None:
-            return await self._client.send_message(channel.chat_id, msg_type, content)
+            return await self._client.send_message(channel.chat_id, msg_type, content, uuid=uuid)
         return await self._client.reply(
-            root, msg_type, content, in_thread=True, chat_id=channel.chat_id
+            root, msg_type, content, in_thread=True, chat_id=channel.chat_id, uuid=uuid
         )
 
     def _channel(self, channel_id: ChannelId) -> FeishuChannel:

@@ -34,9 +34,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = _parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    # Both log whole requests at DEBUG, which may carry tokens, env values and user text.
-    logging.getLogger("libtmux").setLevel(logging.WARNING)
-    logging.getLogger("Lark").setLevel(logging.WARNING)
+    # libtmux and Lark log whole requests at DEBUG, which may carry tokens, env values and
+    # user text; watchfiles logs a line per batch of changed files at INFO.
+    for noisy in ("libtmux", "Lark", "watchfiles"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_cclark_config(args.config_dir, config_file=args.config)
         _warn_if_exposed(config)

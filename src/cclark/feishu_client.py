@@ -1,8 +1,10 @@
 """FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload, bot).
 
-Owns every lark-oapi REST call (run in worker threads), turning their failures into
-FeishuApiError, retry with back-off, per-chat send pacing, per-card patch coalescing and the
-tenant-token eviction; knows nothing of channel ids, windows, card layout or text splitting.
+Owns every lark-oapi REST call (run in the client's own worker threads, so a hanging Feishu
+never starves the rest of the process), turning their failures into FeishuApiError, retry
+with back-off, pacing (per chat for sends, per app for every call) and the tenant-token
+eviction; knows nothing of channel ids, windows, card layout, text splitting or coalescing
+(ChatSenders send a card's newest content, once per interval).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import io
 import json
 import logging
 import random
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from uuid import uuid4
 
 import lark_oapi as lark
@@ -26,8 +28,9 @@ from lark_oapi.core.token import TokenManager
 
 from cclark.config import FeishuApp
 from cclark.errors import FeishuApiError, FeishuAuthError, FeishuRateLimited
+from unified_icc import Clock, SystemClock
 
-__all__ = ["Clock", "FeishuClient", "FeishuClientSettings", "SystemClock"]
+__all__ = ["FeishuClient", "FeishuClientSettings"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +42,6 @@ TOKEN_INVALID = 99991663
 AUTH_CODES = frozenset({99991661, 99991663, 99991664, 99991668})
 _TOKEN_CACHE_KEY = "self_tenant_token:{app_id}"  # lark_oapi.core.token.manager, v1.7.5
 BOT_INFO_URI = "/open-apis/bot/v3/info"  # no typed API in the SDK; answers {code, msg, bot}
-
-
-class Clock(Protocol):
-    """Where the client reads time and waits; tests pass a fake one."""
-
-    def monotonic(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """The real clock: time.monotonic and asyncio.sleep."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,13 +56,17 @@ class FeishuClientSettings:
     jitter: float = 0.25  # each delay is stretched by a random 0..jitter fraction
     chat_sends_per_period: int = 5  # Feishu: 5 QPS per user and per group
     chat_send_period: float = 1.0
-    card_patch_interval: float = 1.0  # start-to-start gap between PATCHes of one card
-    close_timeout: float = 5.0  # close() waits this long for queued card patches
+    # Feishu: 50/s and 1000/min per app and API; one budget for all calls keeps under both.
+    app_calls_per_second: int = 40
+    app_calls_per_minute: int = 900
+    threads: int = 16  # requests in flight at once (each chat's sender has at most one)
 
     def __post_init__(self) -> None:
-        counts_ok = min(self.max_attempts, self.chat_sends_per_period) >= 1
+        counts = (self.max_attempts, self.chat_sends_per_period, self.app_calls_per_second,
+                  self.app_calls_per_minute, self.threads)  # fmt: skip
+        counts_ok = min(counts) >= 1
         spans_ok = min(self.request_timeout, self.retry_budget, self.chat_send_period) > 0
-        gaps = (self.backoff_initial, self.backoff_max, self.jitter, self.card_patch_interval)
+        gaps = (self.backoff_initial, self.backoff_max, self.jitter)
         if not (counts_ok and spans_ok and min(gaps) >= 0):
             raise ValueError(f"unusable Feishu client settings: {self}")
 
@@ -111,14 +100,8 @@ class _Outcome:  # one HTTP attempt, read in the worker thread; success is code 
         return kind(code=code, msg=msg, log_id=log_id, http_status=status)
 
 
-@dataclass(slots=True)
-class _Patch:
-    content: str  # card JSON; replaced while queued, so the newest card wins
-    done: asyncio.Future[None]
-
-
-class _ChatPacer:
-    """At most ``rate`` request starts per ``period`` per chat, reserved in call order."""
+class _Pacer:
+    """At most ``rate`` request starts per ``period`` per key, reserved in call order."""
 
     def __init__(self, clock: Clock, rate: int, period: float) -> None:
         self._clock, self._rate, self._period = clock, rate, period
@@ -158,9 +141,12 @@ class FeishuClient:
         builder = builder.domain(app.domain.rstrip("/")).timeout(self._settings.request_timeout)
         self._lark: Any = builder.build()
         s = self._settings
-        self._pacer = _ChatPacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
-        self._queued: dict[str, _Patch | None] = {}  # card message id -> patch waiting its turn
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pacer = _Pacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
+        self._app_pacers = (
+            _Pacer(self._clock, s.app_calls_per_second, 1.0),
+            _Pacer(self._clock, s.app_calls_per_minute, 60.0),
+        )
+        self._threads = ThreadPoolExecutor(s.threads, thread_name_prefix="cclark-feishu")
         self._closed = False
         self._bot_open_id: str | None = None
 
@@ -227,30 +213,19 @@ class FeishuClient:
     async def patch_card(self, message_id: str, card: Json) -> None:
         """Replace the content of a card the bot sent (``PATCH /im/v1/messages/:id``).
 
-        Serialised per card: at most one PATCH in flight and at most one started per
-        card_patch_interval. A patch that arrives while another waits replaces it (latest
-        wins); the superseded caller returns when the card that replaced its own is applied,
-        or raises that patch's error. Retries and timeouts as send_message. Cancel-safe:
-        cancelling a caller never cancels the queued update.
-
-        Raises: as send_message; FeishuApiError if the client is closed before it was sent.
+        One request (with retries); pacing per card is the caller's. Retries, timeouts and
+        Raises: as send_message; FeishuApiError if the client is closed.
         """
         if self._closed:
             raise FeishuApiError(code=None, msg="the Feishu client is closed")
         content = json.dumps(card, ensure_ascii=False)
-        patch = self._queued.get(message_id)
-        if patch is not None:  # one is already waiting its turn: the newest card replaces it
-            patch.content = content
-        else:
-            patch = _Patch(content=content, done=asyncio.get_running_loop().create_future())
-            if message_id in self._queued:  # a PATCH of this card is in flight or just done
-                self._queued[message_id] = patch
-            else:
-                self._queued[message_id] = None
-                task = asyncio.create_task(self._run_card(message_id, patch), name="feishu-patch")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        await asyncio.shield(patch.done)
+
+        def call() -> Any:
+            req = im.PatchMessageRequestBody.builder().content(content).build()
+            req = im.PatchMessageRequest.builder().message_id(message_id).request_body(req)
+            return self._lark.im.v1.message.patch(req.build())
+
+        await self._call("patch card", call)
 
     async def upload_image(self, png: bytes) -> str:
         """Upload an image for messages (``POST /im/v1/images``) and return its image_key.
@@ -283,45 +258,9 @@ class FeishuClient:
         return self._bot_open_id
 
     async def close(self) -> None:
-        """Let queued card patches finish (up to close_timeout), then cancel them. Idempotent."""
+        """Refuse new calls; requests already in their threads finish there. Idempotent."""
         self._closed = True
-        tasks, timeout = set(self._tasks), self._settings.close_timeout
-        late = (await asyncio.wait(tasks, timeout=timeout))[1] if tasks else set()
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-
-    async def _run_card(self, message_id: str, first: _Patch) -> None:
-        patch: _Patch | None = first
-        try:
-            while patch is not None:
-                next_start = self._clock.monotonic() + self._settings.card_patch_interval
-                await self._patch_once(message_id, patch)
-                # Stay alive until the interval is over, so a patch arriving meanwhile waits.
-                delay = next_start - self._clock.monotonic()
-                if delay > 0:
-                    await self._clock.sleep(delay)
-                patch, self._queued[message_id] = self._queued[message_id], None
-        finally:
-            left = self._queued.pop(message_id, None)
-            closed = FeishuApiError(code=None, msg="the Feishu client closed before this update")
-            for pending in (patch, left):
-                if pending is not None and not pending.done.done():
-                    pending.done.set_exception(closed)
-
-    async def _patch_once(self, message_id: str, patch: _Patch) -> None:
-        def call() -> Any:
-            req = im.PatchMessageRequestBody.builder().content(patch.content).build()
-            req = im.PatchMessageRequest.builder().message_id(message_id).request_body(req)
-            return self._lark.im.v1.message.patch(req.build())
-
-        try:
-            await self._call("patch card", call)
-        except Exception as exc:  # noqa: BLE001 - hand any failure to the waiting callers
-            logger.warning("Feishu card %s not updated: %s", message_id, exc)
-            patch.done.set_exception(exc)
-        else:
-            patch.done.set_result(None)
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def _call(
         self, op: str, call: _SdkCall, *, pace_key: str | None = None, result_key: str = "data"
@@ -333,7 +272,13 @@ class FeishuClient:
         while True:
             if pace_key is not None:
                 await self._pacer.wait(pace_key)
-            outcome = await asyncio.to_thread(_execute, call, result_key)
+            for pacer in self._app_pacers:
+                await pacer.wait("app")
+            loop = asyncio.get_running_loop()
+            try:
+                outcome = await loop.run_in_executor(self._threads, _execute, call, result_key)
+            except RuntimeError as exc:  # the pool was shut down: the client is closed
+                raise FeishuApiError(code=None, msg="the Feishu client is closed") from exc
             if outcome.code == 0:
                 return outcome.data
             if outcome.code == TOKEN_INVALID and not refreshed:

@@ -1,4 +1,5 @@
-"""The composition root: config, FeishuClient, FeishuAdapter, UnifiedICC, handlers, WS, /health.
+"""The composition root: config, FeishuClient, FeishuAdapter, UnifiedICC, the outbox and its
+chat senders, handlers, WS, /health.
 
 Owns building every object in the documented order, wiring the gateway's events back to the
 chats, and an orderly stop (reverse order, on SIGINT or SIGTERM). Holds no logic of its own.
@@ -14,36 +15,43 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
+from uuid import uuid4
 
 from cclark.adapter import FeishuAdapter
 from cclark.audit import AuditLog
-from cclark.cards import CardUpdater
+from cclark.chat_senders import ChatSenders
 from cclark.config import CclarkConfig, FeishuApp
 from cclark.errors import CclarkError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
 from cclark.health import HealthServer
+from cclark.outbox import Outbox
 from cclark.relay import ChatRelay
 from cclark.seen_messages import SeenMessages
 from cclark.ws_client import FeishuWsClient
-from unified_icc import UnifiedICC
+from unified_icc import Journal, UnifiedICC
 
 __all__ = ["ChatReplies", "run", "run_until_signal", "serve"]
 
 logger = logging.getLogger(__name__)
 
 BOT_INFO_WAIT = 5.0  # seconds start-up waits for Feishu to say who the bot is
+SEND_ON_STOP = 3.0  # seconds a stop gives the chat senders to send what is pending
 
 
 class ChatReplies:
-    """Answers a chat (or its topic) through the adapter."""
+    """Answers a chat (or its topic): text through the outbox (recorded, never awaited on
+    Feishu), images through the adapter."""
 
-    def __init__(self, adapter: FeishuAdapter) -> None:
+    def __init__(self, adapter: FeishuAdapter, outbox: Outbox, journal: Journal) -> None:
         self._adapter = adapter
+        self._outbox = outbox
+        self._journal = journal
 
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
-        await self._adapter.send_text(event.channel_id, text)
+        async with self._journal.unit():
+            self._outbox.put_text(f"reply:{uuid4().hex}", event.channel_id, text)
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         await self._adapter.send_image(event.channel_id, png)
@@ -59,23 +67,24 @@ async def serve(
     """Run the bot for ``app`` until ``stop`` is set; everything is stopped in reverse order."""
     folder = config.gateway.config_dir
     audit = AuditLog(folder / "audit.jsonl")
-    seen = SeenMessages(folder / f"seen-{app.name}.json")
-    seen.load()
     async with AsyncExitStack() as stack:
         client = FeishuClient(app)
         stack.push_async_callback(client.close)
-        adapter = FeishuAdapter(
-            client, app_name=app.name, roots_file=folder / f"topics-{app.name}.json"
-        )
-        updater = CardUpdater(adapter.update_card)
-        stack.push_async_callback(updater.stop)
         gateway = UnifiedICC(config.gateway)
-        relay = ChatRelay(app_name=app.name, output=adapter, gateway=gateway, updater=updater)
+        journal = gateway.journal
+        seen = SeenMessages()
+        gateway.on_open(seen.load)
+        adapter = FeishuAdapter(client, app_name=app.name)
+        gateway.on_open(adapter.load_roots)
+        outbox = Outbox(journal)
+        relay = ChatRelay(app_name=app.name, outbox=outbox, gateway=gateway)
         relay.subscribe()  # before start: output written while the bot was down is shown
+        senders = ChatSenders(app_name=app.name, outbox=outbox, journal=journal, surface=adapter)
         await gateway.start()
         stack.push_async_callback(gateway.stop)
-        stack.push_async_callback(updater.flush)
-        replies = ChatReplies(adapter)
+        senders.start()
+        stack.push_async_callback(senders.stop, SEND_ON_STOP)
+        replies = ChatReplies(adapter, outbox, journal)
         handler = MessageHandler(
             gateway=gateway, replier=replies, audit=audit, prompts=relay.prompts
         )

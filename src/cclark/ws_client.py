@@ -153,6 +153,7 @@ class FeishuWsClient:
             logger.exception("feishu ws client for app %s stopped", self._app.name)
         finally:
             self._connected_since = None
+            _close_loop(loop, self._client)
 
     def _hand_over(self, data: Any) -> None:
         """Runs on the SDK's thread: queue the event on the app loop and return at once."""
@@ -174,6 +175,25 @@ class FeishuWsClient:
 def _log_failure(future: Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("handling a feishu event failed", exc_info=future.exception())
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop, client: Any) -> None:
+    """End the SDK's tasks (receive loop, pings, its cache's cron) and its socket, then close
+    the loop: left pending they are destroyed noisily at exit, after the loop is gone."""
+    try:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        conn = getattr(client, "_conn", None)
+        if conn is not None:
+            with contextlib.suppress(Exception):  # the socket may already be broken
+                loop.run_until_complete(conn.close())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except Exception:  # supervisor: closing must not leave the thread with a traceback
+        logger.debug("closing the feishu ws loop failed", exc_info=True)
+    finally:
+        loop.close()
 
 
 def _has_socket(client: Any) -> bool:

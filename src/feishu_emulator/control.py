@@ -154,6 +154,18 @@ class Control:
             raise ValueError("rate_limit_api needs times >= 1 and reset_after >= 1")
         self._faults.rate_limit_api(ApiRateLimit(api=api, times=times, reset_after=reset_after))
 
+    def fail_ratio(self, ratio: float, *, status: int = 500, seed: int = 0) -> None:
+        """Each IM call from now on fails with HTTP status with probability ratio (0 stops)."""
+        if not 0 <= ratio < 1:
+            raise ValueError("fail_ratio needs 0 <= ratio < 1")
+        self._faults.fail_ratio(ratio, status=status, seed=seed)
+
+    def slow_chat(self, chat_id: str, seconds: float) -> None:
+        """Sends, replies and patches in chat_id answer after seconds (0: at once again)."""
+        if seconds < 0:
+            raise ValueError("slow_chat needs seconds >= 0")
+        self._faults.slow_chat(chat_id, seconds)
+
     def rate_limit_chat(self, chat_id: str, *, times: int = 1) -> None:
         """The next ``times`` sends, replies or patches in this chat get 230020."""
         if times < 1:

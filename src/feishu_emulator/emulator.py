@@ -315,6 +315,12 @@ class Emulator:
     def rate_limit_chat(self, chat_id: str, *, times: int = 1) -> None:
         self._control.rate_limit_chat(chat_id, times=times)
 
+    def fail_ratio(self, ratio: float, *, status: int = 500, seed: int = 0) -> None:
+        self._control.fail_ratio(ratio, status=status, seed=seed)
+
+    def slow_chat(self, chat_id: str, seconds: float) -> None:
+        self._control.slow_chat(chat_id, seconds)
+
     def invalidate_tokens(self, app_id: str | None = None) -> int:
         return self._control.invalidate_tokens(app_id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 import threading
 import time
 from collections import deque
@@ -91,10 +92,29 @@ class Faults:
         self._api_limits: list[ApiRateLimit] = []
         self._chat_limits: dict[str, int] = {}
         self._refusal: EndpointRefusal | None = None
+        self._failing: tuple[float, int, random.Random] | None = None  # ratio, status, dice
+        self._slow_chats: dict[str, float] = {}
 
     def fail_next(self, fault: ServerError) -> None:
         with self._lock:
             self._server_errors.append(fault)
+
+    def fail_ratio(self, ratio: float, *, status: int, seed: int) -> None:
+        """From now on, each IM call fails with HTTP status with probability ratio (0: off)."""
+        with self._lock:
+            self._failing = (ratio, status, random.Random(seed)) if ratio > 0 else None
+
+    def slow_chat(self, chat_id: str, seconds: float) -> None:
+        """Calls that post to or patch in chat_id answer after seconds (0: at once again)."""
+        with self._lock:
+            if seconds > 0:
+                self._slow_chats[chat_id] = seconds
+            else:
+                self._slow_chats.pop(chat_id, None)
+
+    def delay_for(self, chat_id: str) -> float:
+        with self._lock:
+            return self._slow_chats.get(chat_id, 0.0)
 
     def rate_limit_api(self, fault: ApiRateLimit) -> None:
         with self._lock:
@@ -117,12 +137,18 @@ class Faults:
             self._api_limits.clear()
             self._chat_limits.clear()
             self._refusal = None
+            self._failing = None
+            self._slow_chats.clear()
 
     def take_server_error(self, api: Api) -> ServerError | None:
         with self._lock:
             for index, fault in enumerate(self._server_errors):
                 if fault.api == api or (fault.api is None and api in IM_APIS):
                     return _consume(self._server_errors, index)
+            if self._failing is not None and api in IM_APIS:
+                ratio, status, dice = self._failing
+                if dice.random() < ratio:
+                    return ServerError(status=status, body="json", api=api, times=1)
             return None
 
     def take_api_limit(self, api: Api) -> ApiRateLimit | None:
@@ -162,6 +188,8 @@ class Faults:
                 "api_rate_limits": list(self._api_limits),
                 "chat_rate_limits": dict(self._chat_limits),
                 "ws_endpoint_refusal": self._refusal,
+                "failing": None if self._failing is None else self._failing[:2],
+                "slow_chats": dict(self._slow_chats),
             }
 
 

@@ -6,6 +6,7 @@ gateway's 5xx / 429 answers); the message rules themselves live in im.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -149,6 +150,7 @@ class OpenApi:
     async def _create(self, request: web.Request, app_id: str) -> Json:
         raw = await request.read()
         body = _json_object(raw)
+        await self._slow(str(body.get("receive_id", "")))
         message = self._messenger.create(
             app_id=app_id,
             receive_id_type=_required(dict(request.query), "receive_id_type"),
@@ -166,6 +168,7 @@ class OpenApi:
         in_thread = body.get("reply_in_thread", False)
         if not isinstance(in_thread, bool):
             raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="reply_in_thread")
+        await self._slow_for_message(request.match_info["message_id"])
         message = self._messenger.reply(
             app_id=app_id,
             parent_id=request.match_info["message_id"],
@@ -179,6 +182,7 @@ class OpenApi:
 
     async def _patch(self, request: web.Request, app_id: str) -> Json:
         raw = await request.read()
+        await self._slow_for_message(request.match_info["message_id"])
         self._messenger.patch(
             app_id=app_id,
             message_id=request.match_info["message_id"],
@@ -186,6 +190,16 @@ class OpenApi:
             body_size=len(raw),
         )
         return ok({})
+
+    async def _slow(self, chat_id: str) -> None:
+        """A chat made slow by a test answers late (Feishu having a bad day for it)."""
+        delay = self._faults.delay_for(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _slow_for_message(self, message_id: str) -> None:
+        if self._world.has_message(message_id):
+            await self._slow(self._world.message(message_id).chat_id)
 
     async def _image(self, request: web.Request, _: str) -> Json:
         form = await _multipart(request)

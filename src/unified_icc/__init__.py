@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     )
     from unified_icc.gateway import UnifiedICC
     from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
+    from unified_icc.journal import Batch, Journal, Write
+    from unified_icc.timing import Clock, SystemClock
     from unified_icc.window_views import OrphanWindow, Survey, SurveyRow, WindowInfo
     from unified_icc.workspace import Workspace
 
@@ -65,7 +67,9 @@ __all__ = [
     "AgentMessage",
     "AgentMessageEvent",
     "AgentStatus",
+    "Batch",
     "ChannelId",
+    "Clock",
     "Config",
     "ConfigError",
     "GatewayBusyError",
@@ -74,6 +78,7 @@ __all__ = [
     "GatewayStateError",
     "InputRejectedError",
     "InvalidOptionError",
+    "Journal",
     "MessageKind",
     "MessageRole",
     "NoPromptError",
@@ -94,6 +99,7 @@ __all__ = [
     "StatusEvent",
     "Survey",
     "SurveyRow",
+    "SystemClock",
     "TmuxError",
     "TmuxTimeoutError",
     "TmuxUnavailableError",
@@ -110,6 +116,7 @@ __all__ = [
     "WindowNotFoundError",
     "WindowOwnershipError",
     "Workspace",
+    "Write",
     "load_config",
     "parse_channel_id",
     "parse_window_id",
@@ -148,6 +155,11 @@ _EXPORTS = {
     "ProvidersSettings": "unified_icc.config",
     "SessionId": "unified_icc.ids",
     "StateError": "unified_icc.errors",
+    "Batch": "unified_icc.journal",
+    "Journal": "unified_icc.journal",
+    "Write": "unified_icc.journal",
+    "Clock": "unified_icc.timing",
+    "SystemClock": "unified_icc.timing",
     "StatusEvent": "unified_icc.events",
     "Survey": "unified_icc.window_views",
     "SurveyRow": "unified_icc.window_views",

@@ -34,11 +34,13 @@ from unified_icc.events import (
 from unified_icc.health_report import HealthReporter
 from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile
 from unified_icc.ids import ChannelId, WindowId
+from unified_icc.journal import Journal
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
 from unified_icc.tmux import LibtmuxBackend, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
+from unified_icc.watermarks import Watermarks
 from unified_icc.window_input import WindowInput
 from unified_icc.window_launch import WindowLauncher
 from unified_icc.window_ownership import WindowOwnership
@@ -90,14 +92,17 @@ class UnifiedICC:
         )
         self._state_file = StateFile(config.state_path)
         self._state_lock = StateLock(config.config_dir / "gateway.lock")
-        self._bus = EventBus()
+        self.journal = Journal(config.config_dir / "state.db")
+        self._watermarks = Watermarks(self.journal)
+        self._on_open: list[Callable[[Journal], None]] = []
+        self._bus = EventBus(self.journal)
         self._hooks_dir = config.config_dir / "hooks"
         self._feed = TranscriptFeed(
             store=self.window_store,
             router=self.channel_router,
             bus=self._bus,
             cursors={},
-            persist=self._save,
+            journal=self.journal,
         )
         self.monitor = SessionMonitor(
             backend=self._backend,
@@ -110,6 +115,7 @@ class UnifiedICC:
             hook_offset=0,
             persist=self._save,
             interval=gateway.poll_interval,
+            journal=self.journal,
             home=config.home,
             locate=self._locate_transcript,
             stop_hooked=frozenset(p.name for p in self.providers.all() if "Stop" in p.hook_events),
@@ -160,13 +166,17 @@ class UnifiedICC:
             raise GatewayStateError("this gateway was stopped; create a new UnifiedICC")
         self._state_lock.acquire()
         try:
-            self._load(self._state_file.load())
+            self.journal.open()
+            await self._load(self._state_file.load())
+            for callback in self._on_open:
+                callback(self.journal)
             await self.monitor.catch_up()
             await self.monitor.reconcile(startup=True)
             await self._ensure_session()
             self._save()
             await self.monitor.start()
         except BaseException:
+            await self.journal.close()
             self._state_lock.release()
             raise
         self._lifecycle = _Lifecycle.STARTED
@@ -186,6 +196,7 @@ class UnifiedICC:
         try:
             await self.monitor.stop()
             self._save()
+            await self.journal.close()
         finally:
             self._state_lock.release()
 
@@ -211,6 +222,14 @@ class UnifiedICC:
 
     def on_window_change(self, callback: Callable[[WindowEvent], Awaitable[None]]) -> None:
         self._bus.on_window_change(callback)
+
+    def on_open(self, callback: Callable[[Journal], None]) -> None:
+        """Call ``callback(journal)`` at start(), once state.db is open and before any event.
+
+        A frontend keeps its own tables in the journal (defined and read there) and stages
+        its writes in the event callbacks: they commit with the gateway's watermark.
+        """
+        self._on_open.append(callback)
 
     # -- windows -----------------------------------------------------------------------------
 
@@ -471,7 +490,7 @@ class UnifiedICC:
             )
         return record
 
-    def _load(self, snapshot: StateSnapshot) -> None:
+    async def _load(self, snapshot: StateSnapshot) -> None:
         for record in snapshot.windows:
             self.window_store.add(record)
         for channel, window in snapshot.bindings.items():
@@ -480,8 +499,12 @@ class UnifiedICC:
         for channel, values in snapshot.channel_settings.items():
             for key, value in values.items():
                 self.channel_router.set_setting(channel, key, value)
-        self._feed.cursors.update(snapshot.offsets)
-        self.monitor.hook_offset = snapshot.hook_offset
+        cursors, hook_offset = self._watermarks.load(snapshot.offsets, snapshot.hook_offset)
+        self._feed.cursors.update(cursors)
+        self.monitor.hook_offset = hook_offset
+        if snapshot.offsets or snapshot.hook_offset:  # written by an older version: move them
+            writes = [Watermarks.cursor(path, c) for path, c in cursors.items()]
+            await self.journal.commit(*writes, Watermarks.hook_offset(hook_offset))
 
     def _save(self) -> None:
         self._state_file.save(
@@ -489,7 +512,5 @@ class UnifiedICC:
                 windows=self.window_store.snapshot(),
                 bindings=self.channel_router.bindings,
                 channel_settings=self.channel_router.settings,
-                offsets=dict(self._feed.cursors),
-                hook_offset=self.monitor.hook_offset,
             )
         )

@@ -1,4 +1,4 @@
-"""state.json: the versioned, atomically written record of windows, bindings and offsets.
+"""state.json: the versioned, atomically written record of windows, bindings and settings.
 
 Owns the file format, atomic writes (temp file, fsync, rename; mode 0600), moving a corrupt
 file aside, and the lock that keeps a second gateway off the same folder. Knows nothing of
@@ -40,9 +40,8 @@ class StateSnapshot:
     windows: tuple[WindowRecord, ...] = ()
     bindings: dict[ChannelId, WindowId] = field(default_factory=dict)
     channel_settings: dict[ChannelId, dict[str, SettingValue]] = field(default_factory=dict)
-    # Delivered watermark per transcript path: advanced only after delivery.
+    # Read only, from files older versions wrote: the watermarks now live in state.db.
     offsets: dict[str, TranscriptCursor] = field(default_factory=dict)
-    # How far the hook events file has been applied.
     hook_offset: int = 0
 
 
@@ -113,9 +112,7 @@ class StateFile:
         try:
             os.replace(self.path, aside)
         except OSError as exc:
-            raise StateError(
-                f"{self.path} {reason} and could not be moved aside: {exc}"
-            ) from exc
+            raise StateError(f"{self.path} {reason} and could not be moved aside: {exc}") from exc
         logger.error(
             "state file %s %s; moved it to %s and rebuilding from live tmux",
             self.path,
@@ -179,5 +176,3 @@ def _fsync_dir(folder: Path) -> None:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-

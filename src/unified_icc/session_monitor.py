@@ -22,9 +22,11 @@ from unified_icc.events import AgentStatus, StatusEvent, WindowChange, WindowEve
 from unified_icc.file_watcher import FileWatcher
 from unified_icc.hook import HookEvent, HookEventsFile
 from unified_icc.ids import RecordId, SessionId, WindowId, parse_session_id
+from unified_icc.journal import Journal
 from unified_icc.screen_watch import ScreenWatch
 from unified_icc.tmux import PaneInfo, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
+from unified_icc.watermarks import Watermarks
 from unified_icc.window_store import WindowRecord, WindowStore
 
 __all__ = ["SessionMonitor"]
@@ -64,6 +66,7 @@ class SessionMonitor:
         hook_offset: int,
         persist: Callable[[], None],
         interval: float,
+        journal: Journal | None = None,
         home: Path | None = None,
         locate: Callable[[WindowRecord], Path | None] | None = None,
         stop_hooked: frozenset[str] = frozenset(),
@@ -77,6 +80,7 @@ class SessionMonitor:
         self._hooks = hooks
         self.hook_offset = hook_offset
         self._persist = persist
+        self._journal = journal
         self._interval = interval
         self._locate = locate
         self.screens = ScreenWatch(
@@ -229,9 +233,10 @@ class SessionMonitor:
             events, offset = await asyncio.to_thread(self._hooks.read_from, self.hook_offset)
             for event in events:
                 await self._apply_hook(event)
-            self.hook_offset = await asyncio.to_thread(self._hooks.compact_if_consumed, offset)
-            if events:
-                self._persist()
+            moved = await asyncio.to_thread(self._hooks.compact_if_consumed, offset)
+            if moved != self.hook_offset and self._journal is not None and self._journal.is_open:
+                await self._journal.commit(Watermarks.hook_offset(moved))
+            self.hook_offset = moved
 
     async def _apply_hook(self, event: HookEvent) -> None:
         record = self._store.get(event.record_id)

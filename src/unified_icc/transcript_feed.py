@@ -1,16 +1,16 @@
 """TranscriptFeed: turns the growth of our windows' transcripts into AgentMessageEvents, once.
 
 Owns the per-transcript cursors (the delivered watermark), the per-window parsers and the
-read-deliver-advance cycle. The cursor moves only after the on_message callbacks returned,
-and entries already delivered are skipped by id, so a restart delivers what the agent wrote
-meanwhile exactly once. Knows nothing of tmux or of how changes are noticed.
+read-deliver-advance cycle. The cursor is committed to state.db in the same transaction as
+what the on_message callbacks staged (one journal unit), and entries already delivered are
+skipped by id, so a restart delivers what the agent wrote meanwhile exactly once. Knows
+nothing of tmux or of how changes are noticed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from unified_icc.channel_router import ChannelRouter
 from unified_icc.event_bus import EventBus
 from unified_icc.events import AgentMessage, AgentMessageEvent, MessageKind
 from unified_icc.ids import RecordId
+from unified_icc.journal import Journal, Write
 from unified_icc.transcripts import (
     TranscriptCursor,
     TranscriptParser,
@@ -27,6 +28,7 @@ from unified_icc.transcripts import (
     parser_for,
     read_new,
 )
+from unified_icc.watermarks import Watermarks
 from unified_icc.window_store import WindowRecord, WindowStore
 
 __all__ = ["TranscriptFeed"]
@@ -42,13 +44,13 @@ class TranscriptFeed:
         router: ChannelRouter,
         bus: EventBus,
         cursors: dict[str, TranscriptCursor],
-        persist: Callable[[], None],
+        journal: Journal | None = None,
     ) -> None:
         self._store = store
         self._router = router
         self._bus = bus
         self.cursors = cursors
-        self._persist = persist
+        self._journal = journal
         self._parsers: dict[tuple[RecordId, str], TranscriptParser] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -88,10 +90,13 @@ class TranscriptFeed:
             if chunk.restarted:
                 logger.warning("transcript %s shrank or was replaced; re-reading it", path)
             messages = self._parse(record, path, chunk.lines, cursor)
+            moved = advance(cursor, chunk, tuple(m.id for m in messages))
+            watermark = Watermarks.cursor(path, moved)
             if messages:
-                await self._emit(record, messages)
-            self.cursors[path] = advance(cursor, chunk, tuple(m.id for m in messages))
-            self._persist()
+                await self._emit(record, messages, watermark)
+            elif self._journal is not None and self._journal.is_open:
+                await self._journal.commit(watermark)
+            self.cursors[path] = moved
             return len(messages)
 
     def _parse(
@@ -107,17 +112,18 @@ class TranscriptFeed:
                     fresh[message.id] = message
         return _merge_output(tuple(fresh.values()))
 
-    async def _emit(self, record: WindowRecord, messages: tuple[AgentMessage, ...]) -> None:
+    async def _emit(
+        self, record: WindowRecord, messages: tuple[AgentMessage, ...], watermark: Write
+    ) -> None:
         # The record may have moved (tmux renumbered it) while the file was read.
         latest = self._store.get(record.record_id) or record
-        await self._bus.emit(
-            AgentMessageEvent(
-                window_id=latest.window_id,
-                session_id=latest.session_id,
-                channel_ids=self._router.channels_for(latest.window_id),
-                messages=messages,
-            )
+        event = AgentMessageEvent(
+            window_id=latest.window_id,
+            session_id=latest.session_id,
+            channel_ids=self._router.channels_for(latest.window_id),
+            messages=messages,
         )
+        await self._bus.emit(event, writes=(watermark,))
 
 
 def _merge_output(messages: tuple[AgentMessage, ...]) -> tuple[AgentMessage, ...]:
@@ -141,4 +147,3 @@ def _merge_output(messages: tuple[AgentMessage, ...]) -> tuple[AgentMessage, ...
     if run:
         close_run()
     return tuple(merged)
-

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from cclark.audit import AuditKind, AuditLog, AuditRecord
 from cclark.seen_messages import SeenMessages
+from unified_icc import Journal
 
 
 class Clock:
@@ -33,34 +35,46 @@ def test_audit_lines_are_private_json_with_who_where_what(tmp_path: Path) -> Non
     assert (tmp_path / "audit.jsonl").stat().st_mode & 0o777 == 0o600
 
 
-def test_a_message_id_is_handled_once_even_across_a_restart(tmp_path: Path) -> None:
-    clock = Clock()
-    seen = SeenMessages(tmp_path / "seen.json", clock=clock)
+async def test_a_message_id_is_handled_once_even_across_a_restart(tmp_path: Path) -> None:
+    clock, journal = Clock(), Journal(tmp_path / "state.db")
+    journal.open()
+    seen = SeenMessages(clock=clock)
+    seen.load(journal)
 
-    assert seen.first_time("om_1")
-    assert not seen.first_time("om_1")
-    again = SeenMessages(tmp_path / "seen.json", clock=clock)
-    again.load()
-    assert not again.first_time("om_1")
-    assert again.first_time("om_2")
-    assert (tmp_path / "seen.json").stat().st_mode & 0o777 == 0o600
+    assert await seen.first_time("om_1")
+    assert not await seen.first_time("om_1")
+    await journal.close()
+    journal.open()  # the bot restarted
+    again = SeenMessages(clock=clock)
+    again.load(journal)
+    assert not await again.first_time("om_1")
+    assert await again.first_time("om_2")
+    await journal.close()
+    assert (tmp_path / "state.db").stat().st_mode & 0o777 == 0o600
 
 
-def test_seen_ids_expire_and_stay_bounded(tmp_path: Path) -> None:
-    clock = Clock()
-    seen = SeenMessages(tmp_path / "seen.json", ttl=60, capacity=3, clock=clock)
+async def test_seen_ids_expire_and_stay_bounded(tmp_path: Path) -> None:
+    clock, journal = Clock(), Journal(tmp_path / "state.db")
+    journal.open()
+    seen = SeenMessages(ttl=60, capacity=3, clock=clock)
+    seen.load(journal)
     for message in ("a", "b", "c", "d"):
-        seen.first_time(message)
+        await seen.first_time(message)
 
-    assert seen.first_time("a")  # pushed out by capacity
+    assert await seen.first_time("a")  # pushed out by capacity
     clock.now += 61
-    assert seen.first_time("d")  # expired
+    assert await seen.first_time("d")  # expired
+    assert len(journal.rows("SELECT message_id FROM seen_messages")) <= 3
+    await journal.close()
 
 
-def test_an_unreadable_seen_file_is_ignored(tmp_path: Path) -> None:
-    (tmp_path / "seen.json").write_text("{ nope")
-    seen = SeenMessages(tmp_path / "seen.json")
+async def test_a_corrupt_state_database_is_set_aside_and_ids_start_afresh(tmp_path: Path) -> None:
+    (tmp_path / "state.db").write_bytes(b"not a database at all" * 100)
+    journal = Journal(tmp_path / "state.db")
+    journal.open()
+    seen = SeenMessages()
+    seen.load(journal)
 
-    seen.load()
-
-    assert seen.first_time("om_1")
+    assert await seen.first_time("om_1")
+    await journal.close()
+    assert any(name.startswith("state.db.corrupt-") for name in os.listdir(tmp_path))

@@ -26,6 +26,7 @@ from cclark.errors import (
 from cclark.event_parsers import channel_id_for, parse_message_event
 from cclark.feishu_client import FeishuClient, FeishuClientSettings
 from feishu_emulator import Api, Emulator
+from unified_icc import Journal
 
 CHAT = "oc_chat_a"
 RATE_LIMITED = Scripted(
@@ -228,40 +229,32 @@ async def test_unreachable_server_raises_api_error_without_code(
     assert "transport error" in caught.value.msg
 
 
-async def test_quick_patches_coalesce_to_the_first_and_the_latest(
-    fake: FeishuFake, client: FeishuClient, clock: FakeClock
-) -> None:
-    cards = [{"schema": "2.0", "body": {"elements": [{"tag": "markdown", "content": str(i)}]}}
-             for i in range(5)]  # fmt: skip
-
-    await asyncio.gather(*(client.patch_card("om_card", card) for card in cards))
-
-    patches = fake.seen("patch")
-    assert [json.loads(p.body["content"]) for p in patches] == [cards[0], cards[-1]]
-    assert {p.path for p in patches} == {"/open-apis/im/v1/messages/om_card"}
-    assert clock.sleeps[0] == pytest.approx(1.0)  # the second waited out the card's interval
-
-
-async def test_superseded_patch_callers_share_the_outcome_of_the_newest(
+async def test_a_patch_replaces_the_whole_card_in_one_request(
     fake: FeishuFake, client: FeishuClient
 ) -> None:
-    fake.script("patch", Scripted(status=200, code=0), Scripted(code=230099, msg="bad card"))
+    card = {"schema": "2.0", "body": {"elements": [{"tag": "markdown", "content": "all"}]}}
 
-    results = await asyncio.gather(
-        *(client.patch_card("om_card", {"n": i}) for i in range(3)), return_exceptions=True
-    )
+    await client.patch_card("om_card", card)
 
-    assert results[0] is None
-    assert all(isinstance(r, FeishuApiError) and r.code == 230099 for r in results[1:])
-    assert len(fake.seen("patch")) == 2
+    (patch,) = fake.seen("patch")
+    assert patch.path == "/open-apis/im/v1/messages/om_card"
+    assert json.loads(patch.body["content"]) == card
 
 
-async def test_patches_of_different_cards_do_not_coalesce(
-    fake: FeishuFake, client: FeishuClient
+async def test_every_call_of_the_app_shares_one_budget_per_second(
+    fake: FeishuFake, app: FeishuApp, clock: FakeClock
 ) -> None:
-    await asyncio.gather(*(client.patch_card(f"om_{i}", {"n": i}) for i in range(3)))
+    settings = FeishuClientSettings(app_calls_per_second=4)
+    feishu = FeishuClient(app, settings=settings, clock=clock)
+    try:
+        for i in range(6):  # six chats, one message each: no chat is over its own pace
+            await feishu.send_text(f"oc_{i}", "hello")
+        await feishu.patch_card("om_card", {"n": 1})
+    finally:
+        await feishu.close()
 
-    assert sorted(p.path.rsplit("/", 1)[1] for p in fake.seen("patch")) == ["om_0", "om_1", "om_2"]
+    assert len(fake.messages) == 6
+    assert clock.sleeps == [pytest.approx(1.0)]  # the 5th call waited; 5 to 7 share a second
 
 
 async def test_sends_to_one_chat_are_paced_to_five_per_second(
@@ -349,17 +342,24 @@ async def test_adapter_answers_a_topic_under_its_root_in_thread(
 async def test_a_restarted_adapter_still_answers_a_topic_it_learned_before(
     fake: FeishuFake, client: FeishuClient, tmp_path: Path
 ) -> None:
-    roots = tmp_path / "state" / "topics-main.json"
     event = parse_message_event("main", _topic_event())
     assert event is not None
-    FeishuAdapter(client, app_name="main", roots_file=roots).note_inbound(event)
+    journal = Journal(tmp_path / "state" / "state.db")
+    journal.open()
+    adapter = FeishuAdapter(client, app_name="main")
+    adapter.load_roots(journal)
+    adapter.note_inbound(event)
+    await journal.close()
 
-    restarted = FeishuAdapter(client, app_name="main", roots_file=roots)
+    journal.open()
+    restarted = FeishuAdapter(client, app_name="main")
+    restarted.load_roots(journal)
+    await journal.close()
     await restarted.send_text(event.channel_id, "after the restart")
 
     (reply,) = fake.seen("reply")
     assert reply.path == "/open-apis/im/v1/messages/om_topic_root/reply"
-    assert roots.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "state" / "state.db").stat().st_mode & 0o777 == 0o600
 
 
 async def test_adapter_refuses_a_topic_whose_root_is_unknown(
@@ -397,30 +397,17 @@ async def test_adapter_rejects_a_channel_of_another_app(client: FeishuClient) ->
         await adapter.send_card(channel_id_for("other", CHAT), {"schema": "2.0"})
 
 
-class StuckClock(FakeClock):
-    """A clock whose sleeps never end, so a card's patch interval never runs out."""
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        await asyncio.Event().wait()
-
-
-async def test_close_fails_queued_patches_instead_of_leaving_callers_hanging(
+async def test_a_closed_client_refuses_calls_without_sending(
     fake: FeishuFake, app: FeishuApp
 ) -> None:
-    settings = FeishuClientSettings(close_timeout=0.05)
-    feishu = FeishuClient(app, settings=settings, clock=StuckClock())
-    first = asyncio.create_task(feishu.patch_card("om_card", {"n": 1}))
-    second = asyncio.create_task(feishu.patch_card("om_card", {"n": 2}))
-    await first  # sent; the card's interval now never ends
-
+    feishu = FeishuClient(app)
     await feishu.close()
 
     with pytest.raises(FeishuApiError, match="closed"):
-        await second
-    with pytest.raises(FeishuApiError, match="closed"):
         await feishu.patch_card("om_card", {"n": 3})
-    assert len(fake.seen("patch")) == 1
+    with pytest.raises(FeishuApiError, match="closed"):
+        await feishu.send_text(CHAT, "late")
+    assert fake.requests == []
 
 
 async def test_the_bot_learns_its_own_open_id_from_the_platform_once(

@@ -170,7 +170,7 @@ async def rig(world: World, tmp_path: Path) -> AsyncIterator[Rig]:
         made.dispatcher = Dispatcher(
             policy=InboundPolicy(app_name=APP, allows=lambda user: user == USER,
                                  started_at_ms=int(time.time() * 1000)),
-            seen=SeenMessages(tmp_path / "seen.json"),
+            seen=SeenMessages(),
             audit=audit,
             replier=made,
             handle=handle,

@@ -1,7 +1,8 @@
 """What a chat sees of an agent: one growing card per turn, a notice at its end, prompt cards.
 
-The relay runs on a real gateway (a private tmux server) with a chat-shaped output that keeps
-every card as it stands after each send or patch, like the Feishu client would leave it.
+The relay runs on a real gateway (a private tmux server) and its journal, with the real outbox
+and chat senders in front of a chat-shaped surface that keeps every card as it stands after
+each send or patch (and, like Feishu, shows a create repeated with the same uuid once).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from cclark.cards import CardUpdater
+from cclark.chat_senders import ChatSenders, SenderSettings
+from cclark.outbox import Outbox
 from cclark.relay import DIED, ChatRelay
 from chat_view import card_text, colour
 from support import World
@@ -43,20 +45,29 @@ class Chat:
 
     def __init__(self) -> None:
         self.messages: dict[str, tuple[ChannelId, str, Any]] = {}
+        self.uuids: dict[str, str] = {}
 
-    async def send_card(self, channel_id: ChannelId, card: Mapping[str, Any]) -> str:
-        return self._add(channel_id, "card", json.loads(json.dumps(card)))
+    async def send_card(
+        self, channel_id: ChannelId, card: Mapping[str, Any], *, uuid: str | None = None
+    ) -> str:
+        return self._add(channel_id, "card", json.loads(json.dumps(card)), uuid)
 
-    async def send_text(self, channel_id: ChannelId, text: str) -> tuple[str, ...]:
-        return (self._add(channel_id, "text", text),)
+    async def send_text(
+        self, channel_id: ChannelId, text: str, *, uuid: str | None = None
+    ) -> tuple[str, ...]:
+        return (self._add(channel_id, "text", text, uuid),)
 
     async def update_card(self, message_id: str, card: Mapping[str, Any]) -> None:
         channel, kind, _ = self.messages[message_id]
         self.messages[message_id] = (channel, kind, json.loads(json.dumps(card)))
 
-    def _add(self, channel_id: ChannelId, kind: str, body: Any) -> str:
+    def _add(self, channel_id: ChannelId, kind: str, body: Any, uuid: str | None) -> str:
+        if uuid is not None and uuid in self.uuids:
+            return self.uuids[uuid]
         message_id = f"om_{len(self.messages) + 1}"
         self.messages[message_id] = (channel_id, kind, body)
+        if uuid is not None:
+            self.uuids[uuid] = message_id
         return message_id
 
     def cards(self) -> list[dict[str, Any]]:
@@ -92,34 +103,46 @@ PROMPT = PromptInfo(
 
 
 class Harness:
-    def __init__(self, relay: ChatRelay, chat: Chat, updater: CardUpdater, window: WindowId):
-        self.relay, self.chat, self.updater, self.window = relay, chat, updater, window
+    def __init__(
+        self, relay: ChatRelay, chat: Chat, senders: ChatSenders, gateway: UnifiedICC,
+        window: WindowId,
+    ) -> None:  # fmt: skip
+        self.relay, self.chat, self.senders, self.window = relay, chat, senders, window
+        self.journal = gateway.journal
 
     async def messages(self, *messages: AgentMessage) -> None:
-        await self.relay.on_message(AgentMessageEvent(window_id=self.window, session_id=None,
-                                                      channel_ids=(CHAT, OTHER_APP),
-                                                      messages=messages))  # fmt: skip
-        await self.updater.flush()
+        async with self.journal.unit():  # as the gateway's event bus runs callbacks
+            await self.relay.on_message(AgentMessageEvent(window_id=self.window, session_id=None,
+                                                          channel_ids=(CHAT, OTHER_APP),
+                                                          messages=messages))  # fmt: skip
+        await self.senders.flush()
 
     async def status(
         self, status: AgentStatus, prompt: PromptInfo | None = None, *, ended: bool | None = None
     ) -> None:
         """A status change; an IDLE ends the turn unless ended=False (a pause between steps)."""
         turn_ended = status is AgentStatus.IDLE if ended is None else ended
-        await self.relay.on_status(StatusEvent(window_id=self.window, channel_ids=(CHAT,),
-                                               status=status, prompt=prompt,
-                                               turn_ended=turn_ended))  # fmt: skip
-        await self.updater.flush()
+        async with self.journal.unit():
+            await self.relay.on_status(StatusEvent(window_id=self.window, channel_ids=(CHAT,),
+                                                   status=status, prompt=prompt,
+                                                   turn_ended=turn_ended))  # fmt: skip
+        await self.senders.flush()
 
 
 @pytest.fixture
 async def harness(gateway: UnifiedICC, world: World) -> AsyncIterator[Harness]:
     (world.workspace / "demo").mkdir()
     window = await gateway.create_window(world.workspace / "demo", "shell", channel_id=CHAT)
-    chat = Chat()
-    async with CardUpdater(chat.update_card, interval=0) as updater:
-        relay = ChatRelay(app_name="main", output=chat, gateway=gateway, updater=updater)
-        yield Harness(relay, chat, updater, window.window_id)
+    chat, journal = Chat(), gateway.journal
+    outbox = Outbox(journal)
+    relay = ChatRelay(app_name="main", outbox=outbox, gateway=gateway)
+    relay.load(journal)
+    senders = ChatSenders(app_name="main", outbox=outbox, journal=journal, surface=chat,
+                          settings=SenderSettings(card_interval=0))  # fmt: skip
+    try:
+        yield Harness(relay, chat, senders, gateway, window.window_id)
+    finally:
+        await senders.stop()
 
 
 async def test_a_turn_is_one_card_that_keeps_every_part_and_ends_green_with_one_notice(

@@ -82,7 +82,7 @@ class Dispatcher:
         if not await self._addressed(event):
             logger.debug("group message %s does not @mention the bot", event.message_id)
             return  # people talking among themselves: not for the bot, not audited
-        if not self._seen.first_time(event.message_id):
+        if not await self._seen.first_time(event.message_id):
             logger.info("skipping redelivered message %s", event.message_id)
             return
         if not self._policy.allows(event.sender_open_id):

@@ -1,12 +1,13 @@
 """Events out: the gateway's messages and statuses as turn cards, prompt cards and notices.
 
-Knows the gateway's public API and cclark's cards; sends through a CardOutput (the adapter).
+Knows the gateway's public API and cclark's cards; records into the Outbox, which the chat
+senders drain into Feishu.
 """
 
 from __future__ import annotations
 
 from cclark.relay.chat_relay import DIED, ChatRelay
 from cclark.relay.prompts import PromptCards
-from cclark.relay.turns import CardOutput, TurnCards, done_notice
+from cclark.relay.turns import TurnCards, done_notice
 
-__all__ = ["DIED", "CardOutput", "ChatRelay", "PromptCards", "TurnCards", "done_notice"]
+__all__ = ["DIED", "ChatRelay", "PromptCards", "TurnCards", "done_notice"]

@@ -1,28 +1,31 @@
 """ChatRelay: the gateway's events, as this app's chats see them.
 
 Owns which chats of an event are this app's, one lock per window so a window's messages,
-status changes and chat answers are shown in the order they happened, and the mapping from
+status changes and chat answers are recorded in the order they happened, and the mapping from
 events to TurnCards and PromptCards: transcript batches grow the turn card; a prompt gets a
 prompt card; the IDLE that ends the agent's turn (StatusEvent.turn_ended) ends the card's turn
-and tells the phone; an exit ends it in red with a message saying how to go on. Calls only the
-gateway's public API.
+and tells the phone; an exit ends it in red with a message saying how to go on. Every callback
+only records into the Outbox (staged in the gateway's journal unit, so it commits with the
+watermark) and returns: none waits on Feishu. Calls only the gateway's public API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Sequence
 
-from cclark.cards import CardUpdater, turn_title
-from cclark.errors import CclarkError
+from cclark.cards import turn_title
 from cclark.event_parsers import parse_feishu_channel
+from cclark.outbox import Outbox
 from cclark.relay.prompts import PromptCards
-from cclark.relay.turns import CardOutput, TurnCards
+from cclark.relay.turns import TurnCards
 from unified_icc import (
     AgentMessageEvent,
     AgentStatus,
     ChannelId,
+    Journal,
     MessageKind,
     MessageRole,
     StatusEvent,
@@ -41,27 +44,34 @@ DIED = "The agent has exited. Send #new to start a new session."
 
 
 class ChatRelay:
-    def __init__(
-        self, *, app_name: str, output: CardOutput, gateway: UnifiedICC, updater: CardUpdater
-    ) -> None:
+    def __init__(self, *, app_name: str, outbox: Outbox, gateway: UnifiedICC) -> None:
         self._app_name = app_name
-        self._output = output
+        self._outbox = outbox
         self._gateway = gateway
         self._locks: dict[WindowId, asyncio.Lock] = {}
         self._turn_over: dict[WindowId, bool] = {}  # since the last StatusEvent
-        self._turns = TurnCards(output=output, updater=updater, verbose=self._verbose)
-        self.prompts = PromptCards(output=output, updater=updater)
+        journal = gateway.journal
+        self._turns = TurnCards(outbox=outbox, journal=journal, verbose=self._verbose)
+        self.prompts = PromptCards(outbox=outbox)
 
     def subscribe(self) -> None:
-        """Register with the gateway (once, before windows start talking)."""
+        """Register with the gateway (once, before start: output written while the bot was
+        down is shown, and the open turns are read back before it)."""
+        self._gateway.on_open(self.load)
         self._gateway.on_message(self.on_message)
         self._gateway.on_status(self.on_status)
         self._gateway.on_window_change(self.on_window_change)
+
+    def load(self, journal: Journal) -> None:
+        """Read back the outbox and the open turns (subscribe() has the gateway call it)."""
+        self._outbox.load(journal)
+        self._turns.load(journal)
 
     def lock(self, window_id: WindowId) -> asyncio.Lock:
         """Held while an event of the window is shown.
 
         Never hold it across an awaited gateway call: the gateway awaits these callbacks.
+        Nothing awaited while it is held may wait on the network.
         """
         return self._locks.setdefault(window_id, asyncio.Lock())
 
@@ -76,14 +86,14 @@ class ChatRelay:
                 self._turn_over[window] = False  # the person spoke: a new turn began
             over = self._turn_over.get(window, False)
             for channel in channels:
-                await self._turns.add((window, channel), title, event.messages, turn_over=over)
+                self._turns.add((window, channel), title, event.messages, turn_over=over)
             interrupted = any(m.kind is MessageKind.INTERRUPT for m in event.messages)
             if interrupted:
                 self._turn_over[window] = True  # no Stop hook follows an interrupted turn
             if interrupted or (over and _ends_with_a_reply(event)):
                 # Stopped by the person, or last words written after the turn was over.
                 for channel in channels:
-                    await self._turns.end((window, channel))
+                    self._turns.end((window, channel))
 
     async def on_status(self, event: StatusEvent) -> None:
         window, channels = event.window_id, self._ours(event.channel_ids)
@@ -91,20 +101,20 @@ class ChatRelay:
             self._turn_over[window] = event.turn_ended or event.status is AgentStatus.DEAD
             if event.status is AgentStatus.PROMPT and event.prompt is not None:
                 if channels:
-                    await self.prompts.show(window, channels, event.prompt, self._title(window))
+                    self.prompts.show(window, channels, event.prompt, self._title(window))
                 return
-            await self.prompts.close(window)
+            self.prompts.close(window)
             for channel in channels:
                 if event.turn_ended:
-                    await self._turns.end((window, channel))
+                    self._turns.end((window, channel))
                 elif event.status is AgentStatus.DEAD:
-                    await self._turns.end((window, channel), ok=False)
-                    await self._say(channel, DIED)
+                    self._turns.end((window, channel), ok=False)
+                    self._outbox.put_text(f"died:{window}:{secrets.token_hex(8)}", channel, DIED)
 
     async def on_window_change(self, event: WindowEvent) -> None:
         if event.kind is WindowChange.CLOSED:
             async with self.lock(event.window_id):
-                await self.prompts.close(event.window_id)
+                self.prompts.close(event.window_id)
                 self._turns.forget_window(event.window_id)
                 self._turn_over.pop(event.window_id, None)
 
@@ -122,15 +132,8 @@ class ChatRelay:
             return str(window_id)
         return turn_title(info.provider, info.cwd.name)
 
-    async def _say(self, channel: ChannelId, text: str) -> None:
-        try:
-            await self._output.send_text(channel, text)
-        except CclarkError as exc:
-            logger.error("could not post to %s: %s", channel, exc)
-
 
 def _ends_with_a_reply(event: AgentMessageEvent) -> bool:
     last = event.messages[-1] if event.messages else None
     return (last is not None and last.role is MessageRole.ASSISTANT
             and last.kind in (MessageKind.TEXT, MessageKind.OUTPUT))  # fmt: skip
-

@@ -1,22 +1,22 @@
 """PromptCards: the card of each prompt on an agent's screen, and how it was answered.
 
-Owns, per window: the prompt shown, the card sent to each of its chats, and an answer from
-chat in flight; when the prompt leaves the screen its cards are patched with the choice, or
-with "answered in the terminal" when no chat answer was under way. A prompt that comes back
-identical after it left is a new prompt with a new card. Knows nothing of answering itself
-(the message handler calls answer_prompt) nor of Feishu beyond the CardOutput protocol;
-callers serialise calls per window.
+Owns, per window: the prompt shown, the outbox key of its card in each of its chats, and an
+answer from chat in flight; when the prompt leaves the screen its cards are updated with the
+choice, or with "answered in the terminal" when no chat answer was under way. A prompt that
+comes back identical after it left is a new prompt with a new card. Knows nothing of
+answering itself (the message handler calls answer_prompt) nor of Feishu (cards go through
+the Outbox); callers serialise calls per window.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cclark.cards import CardUpdater, answered_prompt_card, prompt_card
-from cclark.errors import CclarkError
-from cclark.relay.turns import CardOutput
+from cclark.cards import answered_prompt_card, prompt_card
+from cclark.outbox import Outbox
 from unified_icc import ChannelId, PromptInfo, WindowId
 
 __all__ = ["PromptCards", "same_question"]
@@ -34,14 +34,13 @@ class _Answer:
 class _Shown:
     prompt: PromptInfo
     label: str
-    cards: dict[ChannelId, str] = field(default_factory=dict)
+    cards: dict[ChannelId, str] = field(default_factory=dict)  # chat -> outbox key
     answer: _Answer | None = None
 
 
 class PromptCards:
-    def __init__(self, *, output: CardOutput, updater: CardUpdater) -> None:
-        self._output = output
-        self._updater = updater
+    def __init__(self, *, outbox: Outbox) -> None:
+        self._outbox = outbox
         self._shown: dict[WindowId, _Shown] = {}
         # An answer that overtook its prompt's card (the screen is read before the event is shown).
         self._early: dict[WindowId, tuple[PromptInfo, _Answer]] = {}
@@ -50,7 +49,7 @@ class PromptCards:
         shown = self._shown.get(window_id)
         return shown.prompt if shown else None
 
-    async def show(
+    def show(
         self, window_id: WindowId, channels: Sequence[ChannelId], prompt: PromptInfo, label: str
     ) -> None:
         """Post a card for prompt to each channel, closing the window's previous prompt.
@@ -61,24 +60,18 @@ class PromptCards:
         if shown is not None and same_question(shown.prompt, prompt):
             shown.prompt = prompt
             moved = prompt_card(prompt, window_label=shown.label)
-            for message_id in shown.cards.values():
-                self._updater.submit(message_id, moved)
+            for channel, key in shown.cards.items():
+                self._outbox.put_card(key, channel, moved)
             return
-        await self.close(window_id)
+        self.close(window_id)
         shown = self._shown[window_id] = _Shown(prompt=prompt, label=label)
         early = self._early.pop(window_id, None)
         if early is not None and same_question(early[0], prompt):
             shown.answer = early[1]
-        card = prompt_card(prompt, window_label=label)
+        card, prompt_id = prompt_card(prompt, window_label=label), secrets.token_hex(8)
         for channel in channels:
-            try:
-                message_id = await self._output.send_card(channel, card)
-            except CclarkError as exc:
-                logger.error("prompt card of window %s not sent to %s: %s", window_id, channel,
-                             exc)  # fmt: skip
-                continue
-            self._updater.mark_sent(message_id, card)
-            shown.cards[channel] = message_id
+            key = shown.cards[channel] = f"prompt:{prompt_id}:{channel}"
+            self._outbox.put_card(key, channel, card)
 
     def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None:
         """A chat is answering prompt with choice (called before the key is sent)."""
@@ -95,7 +88,7 @@ class PromptCards:
         if shown is not None:
             shown.answer = None
 
-    async def close(self, window_id: WindowId) -> None:
+    def close(self, window_id: WindowId) -> None:
         """The window's prompt left the screen: patch its cards with how it was answered."""
         shown = self._shown.pop(window_id, None)
         if shown is None:
@@ -107,8 +100,9 @@ class PromptCards:
             by=answer.by if answer else "",
             window_label=shown.label,
         )
-        for message_id in shown.cards.values():
-            self._updater.submit(message_id, card)
+        for channel, key in shown.cards.items():
+            self._outbox.put_card(key, channel, card)
+            self._outbox.release(key)
 
 
 def same_question(a: PromptInfo, b: PromptInfo) -> bool:
@@ -117,4 +111,3 @@ def same_question(a: PromptInfo, b: PromptInfo) -> bool:
     return (a.kind, a.title, a.body, [(o.number, o.label) for o in a.options]) == (
         b.kind, b.title, b.body, [(o.number, o.label) for o in b.options]
     )  # fmt: skip
-

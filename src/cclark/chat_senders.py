@@ -1,0 +1,193 @@
+"""ChatSenders: one sender per chat, draining the outbox into Feishu.
+
+Owns, per chat, the task that sends the chat's pending items in the order they were first put
+(a card is created with an idempotency uuid derived from its key, then patched whole with its
+newest content, at most once per card interval), retries what Feishu could not take yet, and
+records in the journal what Feishu confirmed. A slow chat delays only itself. Knows nothing of
+turns, prompts or card layout; Feishu is reached through the Surface protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from cclark.errors import CclarkError, FeishuApiError, FeishuAuthError, FeishuRateLimited
+from cclark.outbox import Item, ItemKind, Outbox
+from unified_icc import ChannelId, Clock, Journal, SystemClock
+
+__all__ = ["ChatSenders", "SenderSettings", "Surface", "idempotency_key"]
+
+logger = logging.getLogger(__name__)
+
+_UUID_CHARS: Final = 32  # Feishu takes at most 50
+
+
+class Surface(Protocol):
+    """Where the items go: Feishu, through the adapter."""
+
+    async def send_card(
+        self, channel_id: ChannelId, card: Mapping[str, Any], *, uuid: str | None = None
+    ) -> str: ...
+
+    async def update_card(self, message_id: str, card: Mapping[str, Any]) -> None: ...
+
+    async def send_text(
+        self, channel_id: ChannelId, text: str, *, uuid: str | None = None
+    ) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SenderSettings:
+    card_interval: float = 0.5  # start-to-start gap between two updates of one card (s)
+    retry_initial: float = 1.0  # first wait after Feishu could not take an item (s)
+    retry_max: float = 30.0
+
+
+def idempotency_key(app_name: str, key: str) -> str:
+    """The Feishu ``uuid`` of the message named key: the same after a restart."""
+    return hashlib.sha256(f"{app_name}\x00{key}".encode()).hexdigest()[:_UUID_CHARS]
+
+
+class ChatSenders:
+    def __init__(
+        self,
+        *,
+        app_name: str,
+        outbox: Outbox,
+        journal: Journal,
+        surface: Surface,
+        settings: SenderSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._app_name = app_name
+        self._outbox = outbox
+        self._journal = journal
+        self._surface = surface
+        self._settings = settings or SenderSettings()
+        self._clock: Clock = clock or SystemClock()
+        self._wakes: dict[ChannelId, asyncio.Event] = {}
+        self._tasks: dict[ChannelId, asyncio.Task[None]] = {}
+        self._due: dict[str, float] = {}  # card key -> earliest start of its next update
+        self._stopped = False
+        outbox.on_change(self.wake)
+
+    def start(self) -> None:
+        """Start a sender for every chat with items left from before a restart."""
+        for channel in self._outbox.channels():
+            self.wake(channel)
+
+    def wake(self, channel: ChannelId) -> None:
+        """The chat has something new: make sure its sender looks (never waits)."""
+        if self._stopped:
+            return
+        wake = self._wakes.setdefault(channel, asyncio.Event())
+        wake.set()
+        task = self._tasks.get(channel)
+        if task is None or task.done():
+            self._tasks[channel] = asyncio.get_running_loop().create_task(
+                self._run(channel, wake), name=f"cclark-send-{channel}"
+            )
+
+    @property
+    def busy(self) -> bool:
+        return any(not task.done() for task in self._tasks.values())
+
+    async def flush(self) -> None:
+        """Wait until every chat's sender has nothing left it can send now."""
+        while tasks := [t for t in self._tasks.values() if not t.done()]:
+            await asyncio.wait(tasks)
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """Give the senders up to grace seconds to send what is pending, then cancel them;
+        unsent items stay in the outbox for the next start."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await self.flush()
+        self._stopped = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, channel: ChannelId, wake: asyncio.Event) -> None:
+        """Send the chat's items until none is left; sleep out card intervals and retries."""
+        retry = self._settings.retry_initial
+        while True:
+            wake.clear()
+            wait = await self._pass(channel)
+            if wait is None:
+                retry = self._settings.retry_initial
+                if not self._outbox.pending(channel) and not wake.is_set():
+                    return
+                continue
+            if wait < 0:  # Feishu could not take an item: back off
+                wait, retry = retry, min(retry * 2, self._settings.retry_max)
+            else:
+                retry = self._settings.retry_initial
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await wake.wait()
+
+    async def _pass(self, channel: ChannelId) -> float | None:
+        """Send what is due. Returns None when all was sent, seconds until the next card
+        update is due, or -1 after a failure that should be retried later."""
+        soonest: float | None = None
+        for item in self._outbox.pending(channel):
+            if item.batch is not None:
+                await item.batch.committed.wait()  # never show what a crash could take back
+            if item.kind is ItemKind.CARD and item.message_id is not None:
+                wait = self._due.get(item.key, 0.0) - self._clock.monotonic()
+                if wait > 0:
+                    soonest = wait if soonest is None else min(soonest, wait)
+                    continue
+            if not await self._send(item):
+                return -1.0
+        return soonest
+
+    async def _send(self, item: Item) -> bool:
+        """Send one item; False when it should be tried again later."""
+        content, message_id = item.content, item.message_id
+        uuid = idempotency_key(self._app_name, item.key)
+        try:
+            if item.kind is ItemKind.TEXT:
+                await self._surface.send_text(item.channel, content, uuid=uuid)
+            elif message_id is None:
+                self._due[item.key] = self._clock.monotonic() + self._settings.card_interval
+                message_id = await self._surface.send_card(
+                    item.channel, json.loads(content), uuid=uuid
+                )
+            else:
+                self._due[item.key] = self._clock.monotonic() + self._settings.card_interval
+                await self._surface.update_card(message_id, json.loads(content))
+        except (FeishuRateLimited, FeishuAuthError) as exc:
+            logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
+            return False
+        except FeishuApiError as exc:
+            if exc.http_status is None or exc.http_status >= 500:
+                logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
+                return False
+            logger.error("Feishu refused %s %s for %s: %s", item.kind, item.key, item.channel,
+                         exc)  # fmt: skip
+            await self._record(self._outbox.abandon, item)
+            return True
+        except (CclarkError, ValueError) as exc:
+            logger.error("cannot send %s %s to %s: %s", item.kind, item.key, item.channel, exc)
+            await self._record(self._outbox.abandon, item)
+            return True
+        await self._record(self._outbox.confirmed, item, content, message_id)
+        if item.released and not item.pending:
+            self._due.pop(item.key, None)
+        return True
+
+    async def _record(self, change: Any, *args: Any) -> None:
+        async with self._journal.unit():
+            change(*args)
