@@ -19,10 +19,11 @@ __all__ = ["FileWatcher"]
 
 logger = logging.getLogger(__name__)
 
-# watchfiles groups changes for this long before yielding (its default, 1.6 s, is too slow
-# for streaming an agent's reply).
-_DEBOUNCE_MS = 150
-_STEP_MS = 30
+# watchfiles yields a batch once no change came for _STEP_MS, or after _DEBOUNCE_MS of steady
+# changes (its defaults, 50 ms and 1.6 s, are too slow for streaming a reply). The step is the
+# floor of the output latency, and its wake-ups cost a little CPU when idle (docs/performance.md).
+_DEBOUNCE_MS = 50
+_STEP_MS = 10
 # watchfiles yields (empty) after this long without changes; the first yield tells us the
 # watch is running.
 _READY_MS = 500

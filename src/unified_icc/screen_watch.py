@@ -4,14 +4,14 @@ Owns which panes are worth capturing (changed since the last look, or flagged by
 the last status per window, and StatusEvents for changes, including a prompt leaving the
 screen. Parsing is terminal.status_parser's; tmux calls go through the backend.
 
-Ordering promise: before a window is reported idle or prompting, ``settle`` (the transcript
-feed) delivers what its transcript holds, so an IDLE or PROMPT StatusEvent follows every
-message the agent had written when its screen changed (the tool call comes before its
-prompt). A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its
-next idle look even when its status did not change: a quick turn may never have been seen
-working; that IDLE carries turn_ended. For providers without a Stop hook every change to IDLE
-carries it. A plain shell is WORKING while a
-program other than the shell itself is in its foreground, else IDLE.
+Ordering promise: before a window's status is reported, ``settle`` (the transcript feed)
+delivers what its transcript holds, so a StatusEvent follows every message written when its
+screen changed (the tool call comes before its prompt, the person's words before WORKING).
+A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its next idle
+look even when its status did not change: a quick turn may never have been seen working; that
+IDLE carries turn_ended. For providers without a Stop hook every change to IDLE carries it. A
+plain shell is WORKING while a program other than the shell itself is in its foreground, else
+IDLE. ``look_now`` is a query for the keystroke code: it reports nothing.
 """
 
 from __future__ import annotations
@@ -113,12 +113,21 @@ class ScreenWatch:
                 await self._look(record, seen, pane)
 
     async def look_now(self, record: WindowRecord) -> ScreenStatus:
-        """Capture and parse the window at once, reporting a change like update() does."""
-        return await self._look(record, self._seen.setdefault(record.record_id, _Seen()))
+        """Capture and parse the window at once. A query: it reports nothing and delivers
+        nothing (it runs under the keystroke lock); it flags the window, so the monitor's next
+        look reports what changed."""
+        seen = self._seen.get(record.record_id) or _Seen()
+        try:
+            screen = await self._backend.capture(record.window_id)
+        except TmuxError as exc:
+            logger.debug("capture of %s failed: %s", record.window_id, exc)
+            return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
+        self._due.add(record.record_id)
+        if record.provider == SHELL:
+            return _shell_status(None, seen.status)
+        return parse_screen(record.provider, screen)
 
-    async def _look(
-        self, record: WindowRecord, seen: _Seen, pane: PaneInfo | None = None
-    ) -> ScreenStatus:
+    async def _look(self, record: WindowRecord, seen: _Seen, pane: PaneInfo) -> ScreenStatus:
         seen.captured_at = int(time.time())
         try:
             screen = await self._backend.capture(record.window_id)
@@ -136,8 +145,7 @@ class ScreenWatch:
             seen.status, seen.prompt = parsed.status, parsed.prompt
             if idle:
                 self._turn_ended.discard(record.record_id)
-            if idle or parsed.status is AgentStatus.PROMPT:
-                await self._settle(record)
+            await self._settle(record)
             await self._bus.emit(
                 StatusEvent(
                     window_id=record.window_id,

@@ -215,14 +215,14 @@ class SessionMonitor:
     async def _on_files_changed(self, paths: set[Path]) -> None:
         if self._hooks.path in paths:
             await self._read_hooks()
-        changed = paths - {self._hooks.path}
-        await self.feed.deliver_changed(changed)
-        self._shell_output_seen(changed)
+        wrote = await self.feed.deliver_changed(paths - {self._hooks.path})
+        self._shell_output_seen(wrote)
 
-    def _shell_output_seen(self, paths: set[Path]) -> None:
-        """A shell's new output may end its turn: report it once its foreground is the shell."""
-        shells = [r for r in self._store if r.provider == "shell" and r.transcript_path
-                  and Path(r.transcript_path) in paths]  # fmt: skip
+    def _shell_output_seen(self, wrote: set[RecordId]) -> None:
+        """A shell's new output may end its turn: report it once its foreground is the shell.
+
+        The gateway's own input marker is not output: the command may not have run yet."""
+        shells = [r for r in self._store if r.provider == "shell" and r.record_id in wrote]
         for record in shells:
             self.screens.flag(record.record_id, turn_ended=True)
         if shells:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.event_bus import EventBus
-from unified_icc.events import AgentMessage, AgentMessageEvent, MessageKind
+from unified_icc.events import AgentMessage, AgentMessageEvent, MessageKind, MessageRole
 from unified_icc.ids import RecordId
 from unified_icc.journal import Journal, Write
 from unified_icc.transcripts import (
@@ -67,17 +67,21 @@ class TranscriptFeed:
         for key in [k for k in self._parsers if k[0] == record.record_id]:
             del self._parsers[key]
 
-    async def deliver_changed(self, paths: set[Path]) -> None:
-        """Read and deliver every window whose transcript is among ``paths``."""
+    async def deliver_changed(self, paths: set[Path]) -> set[RecordId]:
+        """Read and deliver every window whose transcript is among ``paths``; returns the
+        windows whose agent wrote something (not only the person's input)."""
         wanted = {str(p) for p in paths}
+        wrote: set[RecordId] = set()
         for record in self._store:
-            if record.transcript_path in wanted:
-                await self.deliver(record)
+            if record.transcript_path in wanted and await self.deliver(record, agent_only=True):
+                wrote.add(record.record_id)
+        return wrote
 
-    async def deliver(self, record: WindowRecord) -> int:
+    async def deliver(self, record: WindowRecord, *, agent_only: bool = False) -> int:
         """Read the record's transcript from its cursor and deliver new entries as one event.
 
-        Serialised per transcript; returns how many messages were delivered.
+        Serialised per transcript; returns how many messages were delivered (with
+        agent_only, how many of them the agent wrote).
         """
         path = record.transcript_path
         if path is None:
@@ -97,6 +101,8 @@ class TranscriptFeed:
             elif self._journal is not None and self._journal.is_open:
                 await self._journal.commit(watermark)
             self.cursors[path] = moved
+            if agent_only:
+                return sum(1 for m in messages if m.role is not MessageRole.USER)
             return len(messages)
 
     def _parse(

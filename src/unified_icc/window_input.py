@@ -71,6 +71,7 @@ class WindowInput:
                 await asyncio.sleep(provider.submit_delay)
             await self._submit(record, provider, slash=delivery.text.startswith("/"))
             self._last_typed[record.record_id] = delivery.text
+            self._touched(record)
 
     async def press(self, record: WindowRecord, key: str) -> None:
         """Press one named key (see UnifiedICC.send_key)."""
@@ -81,6 +82,7 @@ class WindowInput:
                 await self._backend.send_literal(record.window_id, tmux_key)
             else:
                 await self._backend.send_key(record.window_id, tmux_key)
+            self._touched(record)
 
     async def interrupt(self, record: WindowRecord, provider: Provider) -> bool:
         """Press Escape; take back what we typed if the CLI put it back in its input box.
@@ -90,6 +92,7 @@ class WindowInput:
         async with self._lock(record):
             await self.verify_alive(record)
             await self._backend.send_key(record.window_id, "Escape")
+            self._touched(record)
             typed = self._last_typed.get(record.record_id, "")
             hint = provider.clear_input_hint
             if hint is None or not typed.strip():
@@ -133,6 +136,7 @@ class WindowInput:
                     valid=valid,
                 )
             await self._backend.send_literal(window_id, provider.option_key(choice))
+            self._touched(record)
             await self._await_prompt_gone(record, prompt)
         return prompt
 
@@ -252,3 +256,8 @@ class WindowInput:
 
     def _lock(self, record: WindowRecord) -> asyncio.Lock:
         return self._locks.setdefault(record.record_id, asyncio.Lock())
+
+    def _touched(self, record: WindowRecord) -> None:
+        """Keys went in: have the monitor look at (and report) the screen soon."""
+        self._monitor.screens.flag(record.record_id)
+        self._monitor.wake()

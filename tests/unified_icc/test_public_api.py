@@ -5,18 +5,18 @@ from __future__ import annotations
 import unified_icc
 
 PINNED = [
-    "AgentMessage", "AgentMessageEvent", "AgentStatus", "ChannelId", "Config", "ConfigError",
-    "GatewayBusyError", "GatewayEvent", "GatewaySettings", "GatewayStateError",
-    "InputRejectedError", "InvalidOptionError", "MessageKind", "MessageRole", "NoPromptError",
-    "OrphanWindow", "PathRejectedError", "PromptError", "PromptInfo", "PromptKind",
-    "PromptOption", "PromptPendingError", "PromptStuckError", "ProviderError",
-    "ProviderNotInstalledError",
-    "ProviderSettings", "ProvidersSettings", "SessionId", "StateError", "StatusEvent", "Survey",
-    "SurveyRow", "TmuxError", "TmuxTimeoutError", "TmuxUnavailableError", "UnifiedICC",
-    "UnifiedICCError", "UnknownProviderError", "UnsupportedModeError", "WindowChange",
-    "WindowDeadError", "WindowError", "WindowEvent", "WindowId", "WindowInfo",
-    "WindowNotFoundError", "WindowOwnershipError", "Workspace", "load_config",
-    "parse_channel_id", "parse_window_id", "resolve_config_dir",
+    "AgentMessage", "AgentMessageEvent", "AgentStatus", "Batch", "ChannelId", "Clock", "Config",
+    "ConfigError", "GatewayBusyError", "GatewayEvent", "GatewaySettings", "GatewayStateError",
+    "InputRejectedError", "InvalidOptionError", "Journal", "MessageKind", "MessageRole",
+    "NoPromptError", "OrphanWindow", "PathRejectedError", "PromptError", "PromptInfo",
+    "PromptKind", "PromptOption", "PromptPendingError", "PromptStuckError", "ProviderError",
+    "ProviderNotInstalledError", "ProviderSettings", "ProvidersSettings", "SessionId",
+    "StateError", "StatusEvent", "Survey", "SurveyRow", "SystemClock", "TmuxError",
+    "TmuxTimeoutError", "TmuxUnavailableError", "UnifiedICC", "UnifiedICCError",
+    "UnknownProviderError", "UnsupportedModeError", "WindowChange", "WindowDeadError",
+    "WindowError", "WindowEvent", "WindowId", "WindowInfo", "WindowNotFoundError",
+    "WindowOwnershipError", "Workspace", "Write", "load_config", "parse_channel_id",
+    "parse_window_id", "resolve_config_dir",
 ]  # fmt: skip
 
 
