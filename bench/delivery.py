@@ -38,7 +38,7 @@ from feishu_emulator import ClientConfig, Emulator
 ALICE = "ou_bench_alice_000000000000000000"
 LINES = 40
 IDLE_SECONDS = 10.0
-_STAMPED = re.compile(r"\bL(\d+) (\d{16,20})\b")
+_STAMPED = re.compile(r"L(\d+) (\d{16,20})\b")  # in card JSON a line follows a literal \n
 
 
 class Rig:
@@ -76,7 +76,9 @@ class Rig:
                                  "allowed_users": [ALICE]}]},
             "health": {"host": "127.0.0.1", "port": health_port},
         }  # fmt: skip
-        (self.config_dir / "config.yaml").write_text(json.dumps(config))
+        path = self.config_dir / "config.yaml"
+        path.write_text(json.dumps(config))
+        path.chmod(0o600)
 
     def create_windows(self, chats: list[str]) -> None:
         script = (
@@ -158,13 +160,17 @@ class Tail:
 
 
 def first_requests(emu: Emulator, chat: str, since: int) -> dict[int, tuple[float, float]]:
-    """Per stamped line: (when it was written, when a request first showed it), in seconds."""
+    """Per stamped line written after request ``since``: (when it was written, when a request
+    first showed it), in seconds. Lines of earlier runs (a card finished late) are left out."""
     found: dict[int, tuple[float, float]] = {}
-    for sent in emu.sent:
-        if sent.seq <= since or sent.chat_id != chat:
+    sent = [s for s in emu.sent if s.chat_id == chat]
+    began = max((s.at / 1000 for s in sent if s.seq <= since), default=0.0)
+    for request in sent:
+        if request.seq <= since:
             continue
-        for number, stamp in _STAMPED.findall(sent.content):
-            found.setdefault(int(number), (int(stamp) / 1e9, sent.at / 1000))
+        for number, stamp in _STAMPED.findall(request.content):
+            if int(stamp) / 1e9 >= began:
+                found.setdefault(int(number), (int(stamp) / 1e9, request.at / 1000))
     return found
 
 
@@ -191,13 +197,28 @@ async def output_latency(rig: Rig, chat: str) -> tuple[list[float], list[float]]
     since = rig.emu.sent[-1].seq if rig.emu.sent else 0
     with Tail(rig.output_file(chat)) as tail:
         await rig.emu.post_text(stamped_loop(LINES, 0.15), chat_id=chat, sender_open_id=ALICE)
-        found = await wait_for(lambda: (f := first_requests(rig.emu, chat, since))
-                               if len(f) >= LINES else None, 60, "lines")  # fmt: skip
+        await wait_for(lambda: len(first_requests(rig.emu, chat, since)) >= LINES, 60, "lines")
+        found = first_requests(rig.emu, chat, since)
         await wait_for(lambda: len(tail.seen) >= LINES, 10, "lines in the file")
     chat_ms = [(shown - written) * 1000 for written, shown in found.values()]
     stamps = {n: w for n, (w, _) in found.items()}
     floor_ms = [(tail.seen[n] - stamps[n]) * 1000 for n in stamps if n in tail.seen]
     return chat_ms, floor_ms
+
+
+async def command_latency(rig: Rig, chat: str, rounds: int = 15) -> list[float]:
+    """A command printing one line, as a person sends them: the line written -> the first
+    request showing it (each command is a turn of its own: a card is created)."""
+    results = []
+    for n in range(1, rounds + 1):
+        since = rig.emu.sent[-1].seq if rig.emu.sent else 0
+        command = f'echo "L{n} $(date +%s%N)"'
+        await rig.emu.post_text(command, chat_id=chat, sender_open_id=ALICE)
+        await wait_for(lambda n=n, s=since: n in first_requests(rig.emu, chat, s), 10, "line")
+        written, shown = first_requests(rig.emu, chat, since)[n]
+        results.append((shown - written) * 1000)
+        await asyncio.sleep(0.5)
+    return results
 
 
 async def input_latency(rig: Rig, chat: str, rounds: int = 10) -> list[float]:
@@ -225,16 +246,19 @@ async def idle(rig: Rig) -> tuple[float, float]:
 
 
 def lark_floor_mb() -> float:
-    code = ("import lark_oapi, pathlib\n"
-            "s = pathlib.Path('/proc/self/status').read_text()\n"
-            "print(next(l for l in s.splitlines() if l.startswith('VmRSS')).split()[1])")  # fmt: skip
+    code = (
+        "import lark_oapi, pathlib\n"
+        "s = pathlib.Path('/proc/self/status').read_text()\n"
+        "print(next(l for l in s.splitlines() if l.startswith('VmRSS')).split()[1])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / 1024
 
 
 async def main() -> None:
     report: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="cclark-bench-") as folder:
+    keep = os.environ.get("BENCH_KEEP")  # a folder to keep the run's files in, for a look
+    with tempfile.TemporaryDirectory(prefix="cclark-bench-", dir=keep) as folder:
         async with Emulator(client_config=ClientConfig.fast()) as emu:
             rig = Rig(Path(folder), emu)
             rig.write_config()
@@ -243,9 +267,12 @@ async def main() -> None:
             rig.start_bot()
             try:
                 await emu.wait_connected(within=60)
+                one = await command_latency(rig, chats[0])
                 chat_ms, floor_ms = await output_latency(rig, chats[0])
-                report.append(f"output latency   p50 {statistics.median(chat_ms):6.1f} ms  "
-                              f"p90 {percentile(chat_ms, 0.9):6.1f} ms   (tmux floor p50 "
+                report.append(f"output, a command's line  p50 {statistics.median(one):6.1f} ms  "
+                              f"p90 {percentile(one, 0.9):6.1f} ms")  # fmt: skip
+                report.append(f"output, a line each 150 ms p50 {statistics.median(chat_ms):6.1f} "
+                              f"ms  p90 {percentile(chat_ms, 0.9):6.1f} ms   (tmux floor p50 "
                               f"{statistics.median(floor_ms):.1f} ms, p90 "
                               f"{percentile(floor_ms, 0.9):.1f} ms)")  # fmt: skip
                 typed = await input_latency(rig, chats[0])

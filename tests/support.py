@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -135,9 +137,9 @@ def cookie_jar() -> aiohttp.CookieJar:
     return aiohttp.CookieJar(unsafe=True)
 
 
-def start_gateway_driver(out: Path) -> subprocess.Popen[str]:
+def start_gateway_driver() -> subprocess.Popen[str]:
     """A gateway in its own process (fakes/gateway_driver.py), started and ready."""
-    driver = subprocess.Popen([sys.executable, str(GATEWAY_DRIVER), str(out)],
+    driver = subprocess.Popen([sys.executable, str(GATEWAY_DRIVER)],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert driver.stdout is not None
     assert driver.stdout.readline().strip() == "ready"
@@ -152,9 +154,16 @@ def kill_gateway_driver(driver: subprocess.Popen[str]) -> None:
         driver.stdout.close()
 
 
-def delivered_by_driver(out: Path) -> list[str]:
-    """The message texts the driver's gateway delivered, in order."""
-    if not out.exists():
+def delivered_by_driver(config_dir: Path) -> list[str]:
+    """The message texts the driver's gateway delivered (committed to state.db), in order."""
+    database = config_dir / "state.db"
+    if not database.exists():
         return []
-    lines = [json.loads(line) for line in out.read_text().splitlines() if line]
-    return [m["text"] for e in lines if e["kind"] == "message" for m in e["messages"]]
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT event FROM driver_events WHERE kind='message' ORDER BY n"
+            ).fetchall()
+        except sqlite3.OperationalError:  # the driver has not defined its table yet
+            return []
+    return [m["text"] for (event,) in rows for m in json.loads(event)["messages"]]

@@ -2,7 +2,8 @@
 
 Owns, per chat, the task that sends the chat's pending items in the order they were first put
 (a card is created with an idempotency uuid derived from its key, then patched whole with its
-newest content, at most once per card interval), retries what Feishu could not take yet, and
+newest content, at most card_updates_per_second times in any second: the first changes go at
+once, a steady stream is coalesced), retries what Feishu could not take yet, and
 records in the journal what Feishu confirmed. A slow chat delays only itself. Knows nothing of
 turns, prompts or card layout; Feishu is reached through the Surface protocol.
 """
@@ -14,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -45,7 +47,7 @@ class Surface(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SenderSettings:
-    card_interval: float = 0.5  # start-to-start gap between two updates of one card (s)
+    card_updates_per_second: int = 4  # per card; Feishu allows 5 PATCHes a second per message
     retry_initial: float = 1.0  # first wait after Feishu could not take an item (s)
     retry_max: float = 30.0
 
@@ -74,7 +76,7 @@ class ChatSenders:
         self._clock: Clock = clock or SystemClock()
         self._wakes: dict[ChannelId, asyncio.Event] = {}
         self._tasks: dict[ChannelId, asyncio.Task[None]] = {}
-        self._due: dict[str, float] = {}  # card key -> earliest start of its next update
+        self._updates: dict[str, deque[float]] = {}  # card key -> starts of its last requests
         self._stopped = False
         outbox.on_change(self.wake)
 
@@ -145,7 +147,7 @@ class ChatSenders:
             if item.batch is not None:
                 await item.batch.committed.wait()  # never show what a crash could take back
             if item.kind is ItemKind.CARD and item.message_id is not None:
-                wait = self._due.get(item.key, 0.0) - self._clock.monotonic()
+                wait = self._wait_for_update(item.key)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
@@ -161,12 +163,12 @@ class ChatSenders:
             if item.kind is ItemKind.TEXT:
                 await self._surface.send_text(item.channel, content, uuid=uuid)
             elif message_id is None:
-                self._due[item.key] = self._clock.monotonic() + self._settings.card_interval
+                self._note_update(item.key)
                 message_id = await self._surface.send_card(
                     item.channel, json.loads(content), uuid=uuid
                 )
             else:
-                self._due[item.key] = self._clock.monotonic() + self._settings.card_interval
+                self._note_update(item.key)
                 await self._surface.update_card(message_id, json.loads(content))
         except (FeishuRateLimited, FeishuAuthError) as exc:
             logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
@@ -185,8 +187,19 @@ class ChatSenders:
             return True
         await self._record(self._outbox.confirmed, item, content, message_id)
         if item.released and not item.pending:
-            self._due.pop(item.key, None)
+            self._updates.pop(item.key, None)
         return True
+
+    def _wait_for_update(self, key: str) -> float:
+        """Seconds until the card may be updated again (0: now)."""
+        starts = self._updates.get(key)
+        if starts is None or len(starts) < self._settings.card_updates_per_second:
+            return 0.0
+        return starts[0] + 1.0 - self._clock.monotonic()
+
+    def _note_update(self, key: str) -> None:
+        limit = self._settings.card_updates_per_second
+        self._updates.setdefault(key, deque(maxlen=limit)).append(self._clock.monotonic())
 
     async def _record(self, change: Any, *args: Any) -> None:
         async with self._journal.unit():

@@ -10,13 +10,16 @@ screen changed (the tool call comes before its prompt, the person's words before
 A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its next idle
 look even when its status did not change: a quick turn may never have been seen working; that
 IDLE carries turn_ended. For providers without a Stop hook every change to IDLE carries it. A
-plain shell is WORKING while a program other than the shell itself is in its foreground, else
-IDLE. ``look_now`` is a query for the keystroke code: it reports nothing.
+plain shell is WORKING while a program other than the shell itself is in its foreground; the
+shell itself in the foreground counts as IDLE once its prompt is on the last line (or its
+pane has been quiet for a while), so a loop the shell runs is WORKING between its commands.
+``look_now`` is a query for the keystroke code: it reports nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -39,6 +42,11 @@ logger = logging.getLogger(__name__)
 # tmux reports activity in whole seconds: a pane active in the second of our last capture
 # may have changed after it, so it is captured again on the next tick.
 _ACTIVITY_SLACK = 1
+# A shell's prompt ends its last line with one of these: bash $ and #, zsh %, fish >, and
+# the heavy angle (U+276F) and guillemet (U+00BB) of prompt themes.
+_PROMPT_END = re.compile("[$#%>\u276f\u00bb]\\s*$")
+# Seconds a shell's pane must be quiet before a prompt not recognised still ends its turn.
+_SHELL_QUIET = 2
 
 Settle = Callable[[WindowRecord], Awaitable[object]]
 
@@ -124,7 +132,7 @@ class ScreenWatch:
             return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
         self._due.add(record.record_id)
         if record.provider == SHELL:
-            return _shell_status(None, seen.status)
+            return _shell_status(None, seen.status, screen)[0]
         return parse_screen(record.provider, screen)
 
     async def _look(self, record: WindowRecord, seen: _Seen, pane: PaneInfo) -> ScreenStatus:
@@ -136,7 +144,9 @@ class ScreenWatch:
             return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
         parsed = parse_screen(record.provider, screen)
         if record.provider == SHELL:
-            parsed = _shell_status(pane, seen.status)
+            parsed, waiting = _shell_status(pane, seen.status, screen)
+            if waiting:  # no output to make it look again: look on the next tick
+                self._due.add(record.record_id)
         idle = parsed.status is AgentStatus.IDLE
         hooked = record.provider in self._stop_hooked
         flagged = idle and record.record_id in self._turn_ended
@@ -158,15 +168,29 @@ class ScreenWatch:
         return parsed
 
 
-def _shell_status(pane: PaneInfo | None, last: AgentStatus | None) -> ScreenStatus:
-    """A shell is WORKING while a program other than the shell itself is in the foreground.
+def _shell_status(
+    pane: PaneInfo | None, last: AgentStatus | None, screen: str
+) -> tuple[ScreenStatus, bool]:
+    """A shell is WORKING while a program other than the shell itself is in the foreground,
+    or while it runs a loop of its own: the shell in the foreground but its prompt not on the
+    last line, until the pane has been quiet for _SHELL_QUIET seconds (a prompt this does not
+    recognise then still ends the turn). Also says whether only that wait keeps it WORKING.
 
     Without a pane listing (a look on demand) the last known status stands.
     """
     if pane is None:
-        return ScreenStatus(status=last or AgentStatus.IDLE, prompt=None)
-    busy = pane.pid is not None and pane.current_command != _program_name(pane.pid)
-    return ScreenStatus(status=AgentStatus.WORKING if busy else AgentStatus.IDLE, prompt=None)
+        return ScreenStatus(status=last or AgentStatus.IDLE, prompt=None), False
+    foreign = pane.pid is not None and pane.current_command != _program_name(pane.pid)
+    if foreign:
+        return ScreenStatus(status=AgentStatus.WORKING, prompt=None), False
+    waiting = not _prompt_shown(screen) and time.time() - pane.activity < _SHELL_QUIET
+    status = AgentStatus.WORKING if waiting else AgentStatus.IDLE
+    return ScreenStatus(status=status, prompt=None), waiting
+
+
+def _prompt_shown(screen: str) -> bool:
+    lines = [line for line in screen.splitlines() if line.strip()]
+    return bool(lines) and _PROMPT_END.search(lines[-1]) is not None
 
 
 def _program_name(pid: int) -> str | None:

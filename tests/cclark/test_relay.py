@@ -138,7 +138,7 @@ async def harness(gateway: UnifiedICC, world: World) -> AsyncIterator[Harness]:
     relay = ChatRelay(app_name="main", outbox=outbox, gateway=gateway)
     relay.load(journal)
     senders = ChatSenders(app_name="main", outbox=outbox, journal=journal, surface=chat,
-                          settings=SenderSettings(card_interval=0))  # fmt: skip
+                          settings=SenderSettings(card_updates_per_second=1000))  # fmt: skip
     try:
         yield Harness(relay, chat, senders, gateway, window.window_id)
     finally:

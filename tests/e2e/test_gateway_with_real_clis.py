@@ -245,12 +245,11 @@ async def _kill_mid_turn_then_restart(world: World) -> None:
         window = await first.create_window(world.workspace, "claude")
         await wait_until(lambda: first.window_store.by_window(window.window_id).transcript_path,
                          what="the SessionStart hook")  # fmt: skip
-    out = world.root / "driver-events.jsonl"
-    driver = start_gateway_driver(out)
+    driver = start_gateway_driver()
     try:
         world.tmux("send-keys", "-t", window.window_id, "-l", "Slow one DELAY=4")
         world.tmux("send-keys", "-t", window.window_id, "Enter")
-        await wait_until(lambda: "Slow one DELAY=4" in delivered_by_driver(out),
+        await wait_until(lambda: "Slow one DELAY=4" in delivered_by_driver(world.config_dir),
                          what="the prompt")  # fmt: skip
     finally:
         kill_gateway_driver(driver)
@@ -264,7 +263,7 @@ async def _kill_mid_turn_then_restart(world: World) -> None:
     async with restarted:
         texts = [m.text for e in later for m in e.messages]
     assert texts == ["FAKE-REPLY: you said 'Slow one DELAY=4'"]
-    assert delivered_by_driver(out).count("Slow one DELAY=4") == 1
+    assert delivered_by_driver(world.config_dir).count("Slow one DELAY=4") == 1
 
 
 def _write_config(world: World, env: dict[str, dict[str, str]]) -> None:

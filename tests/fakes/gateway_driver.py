@@ -1,7 +1,9 @@
-"""A gateway in its own process, for tests that kill it: ``python gateway_driver.py OUT``.
+"""A gateway in its own process, for tests that kill it: ``python gateway_driver.py``.
 
-Starts UnifiedICC from the environment's config folder and appends every event it emits to
-OUT as one JSON line, until it is killed. Prints ``ready`` once started.
+Starts UnifiedICC from the environment's config folder and records every event it emits in
+state.db's ``driver_events`` table, staged in the event's journal unit as a frontend does, so
+each record commits with the watermark after it. Runs until it is killed. Prints ``ready``
+once started.
 """
 
 from __future__ import annotations
@@ -9,30 +11,38 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
-from unified_icc import AgentMessageEvent, StatusEvent, UnifiedICC, WindowEvent
+from unified_icc import AgentMessageEvent, Journal, StatusEvent, UnifiedICC, WindowEvent
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS driver_events "
+    "(n INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, event TEXT NOT NULL);"
+)
 
 
-def _writer(out: Path, kind: str) -> Any:
-    async def write(event: AgentMessageEvent | StatusEvent | WindowEvent) -> None:
-        with out.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"kind": kind, **dataclasses.asdict(event)}) + "\n")
+def _recorder(gateway: UnifiedICC, kind: str) -> Any:
+    async def record(event: AgentMessageEvent | StatusEvent | WindowEvent) -> None:
+        gateway.journal.stage("INSERT INTO driver_events (kind, event) VALUES (?, ?)",
+                              (kind, json.dumps(dataclasses.asdict(event))))  # fmt: skip
 
-    return write
+    return record
 
 
-async def main(out: Path) -> None:
+def _define(journal: Journal) -> None:
+    journal.define(SCHEMA)
+
+
+async def main() -> None:
     gateway = UnifiedICC()
-    gateway.on_message(_writer(out, "message"))
-    gateway.on_status(_writer(out, "status"))
-    gateway.on_window_change(_writer(out, "window"))
+    gateway.on_open(_define)
+    gateway.on_message(_recorder(gateway, "message"))
+    gateway.on_status(_recorder(gateway, "status"))
+    gateway.on_window_change(_recorder(gateway, "window"))
     async with gateway:
         print("ready", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1])))
+    asyncio.run(main())

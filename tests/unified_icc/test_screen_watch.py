@@ -63,7 +63,7 @@ async def test_a_flagged_or_active_window_is_captured_and_its_change_reported() 
     assert tmux.calls["capture"] == 5
 
 
-async def test_a_window_is_reported_idle_only_after_its_transcript_was_settled() -> None:
+async def test_every_status_is_reported_only_after_the_transcript_was_settled() -> None:
     tmux, store, bus, order = FakeTmux(), WindowStore(), EventBus(), []
     record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
                           provider="claude", mode="normal", cwd="/tmp", created_at="t")  # fmt: skip
@@ -84,7 +84,7 @@ async def test_a_window_is_reported_idle_only_after_its_transcript_was_settled()
     watch.flag(RecordId("0" * 12))
     await watch.update(tmux.panes)
 
-    assert order == ["working @0", "settled @0", "idle @0"]
+    assert order == ["settled @0", "working @0", "settled @0", "idle @0"]
 
 
 async def test_a_turn_too_quick_to_be_seen_working_is_still_reported_idle_at_its_end() -> None:

@@ -133,11 +133,11 @@ async def test_gateway_killed_mid_turn_delivers_the_rest_once_after_restart(
     world.write_config_yaml()
     async with UnifiedICC() as first:
         window = await _claude_window(first, world)
-    out = world.root / "driver-events.jsonl"
-    driver = start_gateway_driver(out)
+    driver = start_gateway_driver()
     try:
         _type(world, window.window_id, "PARTS: 3")
-        await wait_until(lambda: "part 1 of 3" in delivered_by_driver(out), what="part 1")
+        await wait_until(lambda: "part 1 of 3" in delivered_by_driver(world.config_dir),
+                         what="part 1")  # fmt: skip
     finally:
         kill_gateway_driver(driver)
     world.gate.touch()
@@ -149,7 +149,7 @@ async def test_gateway_killed_mid_turn_delivers_the_rest_once_after_restart(
     async with restarted:
         texts = [m.text for e in inbox_events for m in e.messages]
     assert texts == ["part 2 of 3", "part 3 of 3"]
-    assert delivered_by_driver(out) == ["PARTS: 3", "part 1 of 3"]
+    assert delivered_by_driver(world.config_dir) == ["PARTS: 3", "part 1 of 3"]
 
 
 def _type(world: World, window_id: str, text: str) -> None:
