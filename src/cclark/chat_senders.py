@@ -15,13 +15,13 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from cclark.errors import CclarkError, FeishuApiError, FeishuAuthError, FeishuRateLimited
 from cclark.outbox import Item, ItemKind, Outbox
+from cclark.pacing import Pacer
 from unified_icc import ChannelId, Clock, Journal, SystemClock
 
 __all__ = ["ChatSenders", "SenderSettings", "Surface", "idempotency_key"]
@@ -76,7 +76,7 @@ class ChatSenders:
         self._clock: Clock = clock or SystemClock()
         self._wakes: dict[ChannelId, asyncio.Event] = {}
         self._tasks: dict[ChannelId, asyncio.Task[None]] = {}
-        self._updates: dict[str, deque[float]] = {}  # card key -> starts of its last requests
+        self._updates = Pacer(self._clock, self._settings.card_updates_per_second, 1.0)
         self._stopped = False
         outbox.on_change(self.wake)
 
@@ -147,7 +147,7 @@ class ChatSenders:
             if item.batch is not None:
                 await item.batch.committed.wait()  # never show what a crash could take back
             if item.kind is ItemKind.CARD and item.message_id is not None:
-                wait = self._wait_for_update(item.key)
+                wait = self._updates.delay(item.key)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
@@ -163,12 +163,12 @@ class ChatSenders:
             if item.kind is ItemKind.TEXT:
                 await self._surface.send_text(item.channel, content, uuid=uuid)
             elif message_id is None:
-                self._note_update(item.key)
+                self._updates.note(item.key)
                 message_id = await self._surface.send_card(
                     item.channel, json.loads(content), uuid=uuid
                 )
             else:
-                self._note_update(item.key)
+                self._updates.note(item.key)
                 await self._surface.update_card(message_id, json.loads(content))
         except (FeishuRateLimited, FeishuAuthError) as exc:
             logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
@@ -187,19 +187,8 @@ class ChatSenders:
             return True
         await self._record(self._outbox.confirmed, item, content, message_id)
         if item.released and not item.pending:
-            self._updates.pop(item.key, None)
+            self._updates.forget(item.key)
         return True
-
-    def _wait_for_update(self, key: str) -> float:
-        """Seconds until the card may be updated again (0: now)."""
-        starts = self._updates.get(key)
-        if starts is None or len(starts) < self._settings.card_updates_per_second:
-            return 0.0
-        return starts[0] + 1.0 - self._clock.monotonic()
-
-    def _note_update(self, key: str) -> None:
-        limit = self._settings.card_updates_per_second
-        self._updates.setdefault(key, deque(maxlen=limit)).append(self._clock.monotonic())
 
     async def _record(self, change: Any, *args: Any) -> None:
         async with self._journal.unit():

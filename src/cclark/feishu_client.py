@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import random
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from lark_oapi.core.token import TokenManager
 
 from cclark.config import FeishuApp
 from cclark.errors import FeishuApiError, FeishuAuthError, FeishuRateLimited
+from cclark.pacing import Pacer
 from unified_icc import Clock, SystemClock
 
 __all__ = ["FeishuClient", "FeishuClientSettings"]
@@ -100,26 +100,6 @@ class _Outcome:  # one HTTP attempt, read in the worker thread; success is code 
         return kind(code=code, msg=msg, log_id=log_id, http_status=status)
 
 
-class _Pacer:
-    """At most ``rate`` request starts per ``period`` per key, reserved in call order."""
-
-    def __init__(self, clock: Clock, rate: int, period: float) -> None:
-        self._clock, self._rate, self._period = clock, rate, period
-        self._starts: dict[str, deque[float]] = {}
-
-    async def wait(self, key: str) -> None:
-        now = self._clock.monotonic()
-        starts = self._starts.get(key)
-        if starts is None:
-            if len(self._starts) >= 1024:  # bounded: forget chats idle for a whole period
-                self._starts = {k: s for k, s in self._starts.items() if s[-1] + self._period > now}
-            starts = self._starts[key] = deque(maxlen=self._rate)
-        start = now if len(starts) < self._rate else max(now, starts[0] + self._period)
-        starts.append(start)
-        if start > now:
-            await self._clock.sleep(start - now)
-
-
 class FeishuClient:
     """Async wrapper over ``lark.Client`` for the bot's IM calls; failures are FeishuApiError.
 
@@ -141,10 +121,10 @@ class FeishuClient:
         builder = builder.domain(app.domain.rstrip("/")).timeout(self._settings.request_timeout)
         self._lark: Any = builder.build()
         s = self._settings
-        self._pacer = _Pacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
+        self._pacer = Pacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
         self._app_pacers = (
-            _Pacer(self._clock, s.app_calls_per_second, 1.0),
-            _Pacer(self._clock, s.app_calls_per_minute, 60.0),
+            Pacer(self._clock, s.app_calls_per_second, 1.0),
+            Pacer(self._clock, s.app_calls_per_minute, 60.0),
         )
         self._threads = ThreadPoolExecutor(s.threads, thread_name_prefix="cclark-feishu")
         self._closed = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import os
 import secrets
@@ -24,8 +25,8 @@ from pydantic import SecretStr
 from cclark.config import CclarkConfig, FeishuApp
 from cclark.health import HealthServer
 from cclark.main import serve
-from cclark.private_files import read_json, write_private_json
 from feishu_emulator import App, Emulator, Limits, PageSettings, PageUser
+from unified_icc import write_private_file
 
 __all__ = [
     "DEFAULT_PORT",
@@ -78,7 +79,9 @@ def local_app_secret(config_dir: Path) -> str:
     """
     path = config_dir / SECRET_FILE
     try:
-        stored = read_json(path)
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        stored = None
     except (OSError, ValueError) as exc:
         logger.warning("replacing the unreadable local app secret in %s (%s)", path, exc)
         stored = None
@@ -90,7 +93,7 @@ def local_app_secret(config_dir: Path) -> str:
         logger.warning("replacing the local app secret in %s: it was readable by others or "
                        "malformed", path)  # fmt: skip
     secret = secrets.token_urlsafe(32)
-    write_private_json(path, {"app_id": LOCAL_APP_ID, "app_secret": secret})
+    write_private_file(path, json.dumps({"app_id": LOCAL_APP_ID, "app_secret": secret}).encode())
     return secret
 
 

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from unified_icc.gateway import UnifiedICC
     from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
     from unified_icc.journal import Batch, Journal, Write
+    from unified_icc.private_files import write_private_file
     from unified_icc.timing import Clock, SystemClock
     from unified_icc.window_views import OrphanWindow, Survey, SurveyRow, WindowInfo
     from unified_icc.workspace import Workspace
@@ -121,6 +122,7 @@ __all__ = [
     "parse_channel_id",
     "parse_window_id",
     "resolve_config_dir",
+    "write_private_file",
 ]
 
 # Names load on first use, so ``python -m unified_icc.hook`` (run inside every agent hook)
@@ -158,6 +160,7 @@ _EXPORTS = {
     "Batch": "unified_icc.journal",
     "Journal": "unified_icc.journal",
     "Write": "unified_icc.journal",
+    "write_private_file": "unified_icc.private_files",
     "Clock": "unified_icc.timing",
     "SystemClock": "unified_icc.timing",
     "StatusEvent": "unified_icc.events",

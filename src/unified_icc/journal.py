@@ -39,7 +39,8 @@ _SIDE_FILES: Final = ("-wal", "-shm")
 
 
 class Batch:
-    """Writes committed together; ``committed`` is set once they are (or failed, logged)."""
+    """Writes committed together; ``committed`` is set once they are, or once they never will
+    be (the unit raised, or the commit failed)."""
 
     def __init__(self) -> None:
         self.writes: list[Write] = []
@@ -116,6 +117,9 @@ class Journal:
         token = _CURRENT.set(batch)
         try:
             yield batch
+        except BaseException:
+            batch.committed.set()  # nothing will be: whoever waits for it must not wait forever
+            raise
         finally:
             _CURRENT.reset(token)
             batch.closed = True

@@ -1,6 +1,6 @@
 """state.json: the versioned, atomically written record of windows, bindings and settings.
 
-Owns the file format, atomic writes (temp file, fsync, rename; mode 0600), moving a corrupt
+Owns the file format, atomic writes (write_private_file: mode 0600), moving a corrupt
 file aside, and the lock that keeps a second gateway off the same folder. Knows nothing of
 tmux; the gateway decides what goes in.
 """
@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from unified_icc.channel_router import SettingValue
 from unified_icc.errors import GatewayBusyError, StateError
 from unified_icc.ids import ChannelId, WindowId
+from unified_icc.private_files import write_private_file
 from unified_icc.transcripts import TranscriptCursor
 from unified_icc.window_store import WindowRecord
 
@@ -86,20 +87,9 @@ class StateFile:
         """
         data = _ADAPTER.dump_python(snapshot, mode="json")
         payload = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode()
-        tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-            _fsync_dir(self.path.parent)
+            write_private_file(self.path, payload)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             raise StateError(f"cannot write {self.path}: {exc}") from exc
 
     def _set_aside(self, reason: str) -> StateSnapshot:
@@ -164,13 +154,6 @@ class StateLock:
         self._handle.close()
         self._handle = None
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _first_line(exc: Exception) -> str:

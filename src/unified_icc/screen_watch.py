@@ -120,6 +120,25 @@ class ScreenWatch:
                 self._due.discard(record.record_id)
                 await self._look(record, seen, pane)
 
+    async def close_announced_turn(self, record: WindowRecord) -> None:
+        """New input is coming: a turn whose end the agent announced (its Stop hook) but that
+        no idle look has reported yet is reported ended now, so that the flag is not taken
+        for the end of the next turn."""
+        if record.provider not in self._stop_hooked or record.record_id not in self._turn_ended:
+            return
+        self._turn_ended.discard(record.record_id)
+        seen = self._seen.setdefault(record.record_id, _Seen())
+        seen.status, seen.prompt = AgentStatus.IDLE, None
+        await self._settle(record)
+        await self._bus.emit(
+            StatusEvent(
+                window_id=record.window_id,
+                channel_ids=self._router.channels_for(record.window_id),
+                status=AgentStatus.IDLE,
+                turn_ended=True,
+            )
+        )
+
     async def look_now(self, record: WindowRecord) -> ScreenStatus:
         """Capture and parse the window at once. A query: it reports nothing and delivers
         nothing (it runs under the keystroke lock); it flags the window, so the monitor's next

@@ -56,6 +56,7 @@ class WindowInput:
     async def type_text(self, record: WindowRecord, provider: Provider, text: str) -> None:
         """Type ``text`` literally and submit it (see UnifiedICC.send_to_window)."""
         delivery = plan_text(text, max_chars=self._settings.max_text_chars)
+        await self._monitor.screens.close_announced_turn(record)  # not under the lock
         async with self._lock(record):
             await self.verify_alive(record)
             await self._await_input_box(record)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unified_icc import Journal, StateError
+from unified_icc import Batch, Journal, StateError
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER);"
 
@@ -36,8 +36,9 @@ async def test_what_a_unit_staged_commits_together_with_its_own_writes(journal: 
     assert _rows(journal) == [("a", 1), ("watermark", 2)]
 
 
-async def _failing_unit(journal: Journal) -> None:
-    async with journal.unit(("INSERT INTO t VALUES ('watermark', 2)", ())):
+async def _failing_unit(journal: Journal, seen: list[Batch]) -> None:
+    async with journal.unit(("INSERT INTO t VALUES ('watermark', 2)", ())) as batch:
+        seen.append(batch)
         journal.stage("INSERT INTO t VALUES ('a', 1)")
         raise RuntimeError("the callback failed")
 
@@ -48,11 +49,15 @@ async def _unit_with_a_bad_statement(journal: Journal) -> None:
         journal.stage("INSERT INTO missing VALUES (1)")
 
 
-async def test_a_unit_that_raises_commits_nothing(journal: Journal) -> None:
+async def test_a_unit_that_raises_commits_nothing_and_keeps_no_one_waiting(
+    journal: Journal,
+) -> None:
+    seen: list[Batch] = []
     with pytest.raises(RuntimeError):
-        await _failing_unit(journal)
+        await _failing_unit(journal, seen)
 
     assert _rows(journal) == []
+    assert seen[0].committed.is_set()
 
 
 async def test_a_failing_statement_rolls_back_the_whole_unit(journal: Journal) -> None:

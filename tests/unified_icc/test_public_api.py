@@ -16,7 +16,7 @@ PINNED = [
     "UnknownProviderError", "UnsupportedModeError", "WindowChange", "WindowDeadError",
     "WindowError", "WindowEvent", "WindowId", "WindowInfo", "WindowNotFoundError",
     "WindowOwnershipError", "Workspace", "Write", "load_config", "parse_channel_id",
-    "parse_window_id", "resolve_config_dir",
+    "parse_window_id", "resolve_config_dir", "write_private_file",
 ]  # fmt: skip
 
 
