@@ -97,10 +97,6 @@ class ChatSenders:
                 self._run(channel, wake), name=f"cclark-send-{channel}"
             )
 
-    @property
-    def busy(self) -> bool:
-        return any(not task.done() for task in self._tasks.values())
-
     async def flush(self) -> None:
         """Wait until every chat's sender has nothing left it can send now."""
         while tasks := [t for t in self._tasks.values() if not t.done()]:
