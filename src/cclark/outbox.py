@@ -69,6 +69,7 @@ class Outbox:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
         self._items: dict[str, Item] = {}
+        self._chats: dict[ChannelId, dict[str, Item]] = {}  # the same items, by chat
         self._seq = 0
         self._listeners: list[Callable[[ChannelId], None]] = []
 
@@ -79,10 +80,9 @@ class Outbox:
             "SELECT key, channel, seq, kind, content, message_id, sent, released FROM outbox"
         )
         for key, channel, seq, kind, content, message_id, sent, released in rows:
-            self._items[key] = Item(key=key, channel=ChannelId(channel), seq=seq,
-                                    kind=ItemKind(kind), content=content,
-                                    message_id=message_id, sent=sent,
-                                    released=bool(released))  # fmt: skip
+            self._keep(Item(key=key, channel=ChannelId(channel), seq=seq, kind=ItemKind(kind),
+                            content=content, message_id=message_id, sent=sent,
+                            released=bool(released)))  # fmt: skip
             self._seq = max(self._seq, seq)
         waiting = sum(1 for item in self._items.values() if item.pending)
         if waiting:
@@ -98,7 +98,7 @@ class Outbox:
 
     def pending(self, channel: ChannelId) -> list[Item]:
         """The chat's unsent items, in the order they were first put."""
-        items = [i for i in self._items.values() if i.channel == channel and i.pending]
+        items = [i for i in self._chats.get(channel, {}).values() if i.pending]
         return sorted(items, key=lambda item: item.seq)
 
     def message_id(self, key: str) -> str | None:
@@ -148,8 +148,8 @@ class Outbox:
             return
         if item is None:
             self._seq += 1
-            item = self._items[key] = Item(key=key, channel=channel, seq=self._seq, kind=kind,
-                                           content=content)  # fmt: skip
+            item = self._keep(Item(key=key, channel=channel, seq=self._seq, kind=kind,
+                                   content=content))  # fmt: skip
         item.content, item.released = content, False
         item.batch = self._journal.stage(
             "INSERT INTO outbox (key, channel, seq, kind, content) VALUES (?, ?, ?, ?, ?) "
@@ -159,6 +159,14 @@ class Outbox:
         for listener in self._listeners:
             listener(channel)
 
+    def _keep(self, item: Item) -> Item:
+        self._items[item.key] = self._chats.setdefault(item.channel, {})[item.key] = item
+        return item
+
     def _drop(self, item: Item) -> None:
         self._items.pop(item.key, None)
+        chat = self._chats.get(item.channel, {})
+        chat.pop(item.key, None)
+        if not chat:
+            self._chats.pop(item.channel, None)
         self._journal.stage("DELETE FROM outbox WHERE key=?", (item.key,))

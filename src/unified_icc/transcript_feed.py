@@ -73,24 +73,25 @@ class TranscriptFeed:
         wanted = {str(p) for p in paths}
         wrote: set[RecordId] = set()
         for record in self._store:
-            if record.transcript_path in wanted and await self.deliver(record, agent_only=True):
+            if record.transcript_path not in wanted:
+                continue
+            if any(m.role is not MessageRole.USER for m in await self.deliver(record)):
                 wrote.add(record.record_id)
         return wrote
 
-    async def deliver(self, record: WindowRecord, *, agent_only: bool = False) -> int:
+    async def deliver(self, record: WindowRecord) -> tuple[AgentMessage, ...]:
         """Read the record's transcript from its cursor and deliver new entries as one event.
 
-        Serialised per transcript; returns how many messages were delivered (with
-        agent_only, how many of them the agent wrote).
+        Serialised per transcript; returns the messages delivered.
         """
         path = record.transcript_path
         if path is None:
-            return 0
+            return ()
         async with self._locks.setdefault(path, asyncio.Lock()):
             cursor = self.cursors.get(path, TranscriptCursor())
             chunk = await asyncio.to_thread(read_new, Path(path), cursor)
             if not chunk.lines and not chunk.restarted and chunk.identity == cursor.identity:
-                return 0
+                return ()
             if chunk.restarted:
                 logger.warning("transcript %s shrank or was replaced; re-reading it", path)
             messages = self._parse(record, path, chunk.lines, cursor)
@@ -101,9 +102,7 @@ class TranscriptFeed:
             elif self._journal is not None and self._journal.is_open:
                 await self._journal.commit(watermark)
             self.cursors[path] = moved
-            if agent_only:
-                return sum(1 for m in messages if m.role is not MessageRole.USER)
-            return len(messages)
+            return messages
 
     def _parse(
         self, record: WindowRecord, path: str, lines: tuple[str, ...], cursor: TranscriptCursor
