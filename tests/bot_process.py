@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,6 +24,8 @@ from chat_view import card_text
 from fakes.agent_homes import agent_cli
 from feishu_emulator import Emulator, Message
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
+
+WARM_BOT = Path(__file__).parent / "fakes" / "warm_bot.py"
 
 __all__ = [
     "ALICE",
@@ -45,14 +50,21 @@ def free_port() -> int:
 
 
 class Bot:
-    """The cclark process under test and the files it leaves."""
+    """The cclark process under test and the files it leaves.
 
-    def __init__(self, world: World, emu: Emulator) -> None:
+    warm: each start forks fakes/warm_bot.py, which imported cclark once, instead of starting
+    a new interpreter (for tests that restart the bot many times).
+    """
+
+    def __init__(self, world: World, emu: Emulator, *, warm: bool = False) -> None:
         self.world = world
         self.emu = emu
         self.health_port = free_port()
         self.log = world.root / "cclark.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._warm = warm
+        self._zygote: subprocess.Popen[str] | None = None
+        self._pid: int | None = None
 
     def write_config(
         self, real_claude: dict[str, str] | None = None, *, real_shell: bool = False
@@ -86,6 +98,9 @@ class Bot:
 
     def start(self) -> None:
         env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+        if self._warm:
+            self._pid = self._fork(env)
+            return
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen([sys.executable, "-m", "cclark"], stdout=sink,
                                             stderr=subprocess.STDOUT, env=env)  # fmt: skip
@@ -93,12 +108,32 @@ class Bot:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+        if self._pid is not None:
+            _signal_and_wait(self._pid, signal.SIGTERM, within=20)
+            _signal_and_wait(self._pid, signal.SIGKILL, within=20)
+        if self._zygote is not None:
+            self._zygote.communicate(timeout=20)  # its stdin closes: it ends
 
     def kill(self) -> None:
         """SIGKILL: the bot gets no chance to send, save or say goodbye."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(20)
+        if self._pid is not None:
+            _signal_and_wait(self._pid, signal.SIGKILL, within=20)
+
+    def _fork(self, env: dict[str, str]) -> int:
+        if self._zygote is None:
+            self._zygote = subprocess.Popen(
+                [sys.executable, str(WARM_BOT)], env=env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            )  # fmt: skip
+        commands, pids = self._zygote.stdin, self._zygote.stdout
+        assert commands is not None
+        assert pids is not None
+        commands.write(json.dumps({"log": str(self.log)}) + "\n")
+        commands.flush()
+        return int(pids.readline())
 
     def audit(self) -> list[dict[str, Any]]:
         path = self.world.config_dir / "audit.jsonl"
@@ -110,6 +145,18 @@ class Bot:
         url = f"http://127.0.0.1:{self.health_port}/health"
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             return response.status, await response.json()
+
+
+def _signal_and_wait(pid: int, signum: signal.Signals, *, within: float) -> None:
+    """Send signum to pid unless it is gone, and wait (polling) until it is."""
+    deadline = time.monotonic() + within
+    try:
+        os.kill(pid, signum)
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.02)
+    except ProcessLookupError:
+        return
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
