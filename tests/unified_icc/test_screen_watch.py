@@ -102,8 +102,13 @@ async def test_a_turn_too_quick_to_be_seen_working_is_still_reported_idle_at_its
     ]
 
 
-async def test_an_announced_end_not_yet_seen_is_reported_before_new_input_and_only_once() -> None:
-    tmux, store, bus, events = FakeTmux(), WindowStore(), EventBus(), []
+async def _working_claude_with_a_stop_hook() -> tuple[
+    FakeTmux, WindowRecord, ScreenWatch, list[tuple[AgentStatus, bool]]
+]:
+    """A Claude window seen working by a watch that knows Claude's Stop hook; the events
+    reported, as (status, turn_ended)."""
+    tmux, store, bus = FakeTmux(), WindowStore(), EventBus()
+    events: list[tuple[AgentStatus, bool]] = []
     record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
                           provider="claude", mode="normal", cwd="/tmp", created_at="t")  # fmt: skip
     store.add(record)
@@ -117,6 +122,11 @@ async def test_an_announced_end_not_yet_seen_is_reported_before_new_input_and_on
     watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
                         stop_hooked=frozenset({"claude"}))  # fmt: skip
     await watch.update(tmux.panes)
+    return tmux, record, watch, events
+
+
+async def test_an_announced_end_not_yet_seen_is_reported_before_new_input_and_only_once() -> None:
+    tmux, record, watch, events = await _working_claude_with_a_stop_hook()
     watch.flag(record.record_id, turn_ended=True)  # the Stop hook came; no idle look yet
     await watch.close_announced_turn(record)  # the person types the next message
     await watch.close_announced_turn(record)
@@ -130,20 +140,7 @@ async def test_an_announced_end_not_yet_seen_is_reported_before_new_input_and_on
 
 
 async def test_with_a_stop_hook_only_the_idle_after_it_ends_the_turn() -> None:
-    tmux, store, bus, events = FakeTmux(), WindowStore(), EventBus(), []
-    record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
-                          provider="claude", mode="normal", cwd="/tmp", created_at="t")  # fmt: skip
-    store.add(record)
-    tmux.screens["@0"] = BUSY
-    tmux.panes = (pane("@0", "0" * 12, activity=int(time.time())),)
-
-    async def collect(event: StatusEvent) -> None:
-        events.append((event.status, event.turn_ended))
-
-    bus.on_status(collect)
-    watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
-                        stop_hooked=frozenset({"claude"}))  # fmt: skip
-    await watch.update(tmux.panes)
+    tmux, record, watch, events = await _working_claude_with_a_stop_hook()
     for screen, stop in ((IDLE, False), (BUSY, False), (IDLE, True)):
         tmux.screens["@0"] = screen
         watch.flag(record.record_id, turn_ended=stop)
