@@ -129,15 +129,8 @@ class ScreenWatch:
         self._turn_ended.discard(record.record_id)
         seen = self._seen.setdefault(record.record_id, _Seen())
         seen.status, seen.prompt = AgentStatus.IDLE, None
-        await self._settle(record)
-        await self._bus.emit(
-            StatusEvent(
-                window_id=record.window_id,
-                channel_ids=self._router.channels_for(record.window_id),
-                status=AgentStatus.IDLE,
-                turn_ended=True,
-            )
-        )
+        idle = ScreenStatus(status=AgentStatus.IDLE, prompt=None)
+        await self._report(record, idle, turn_ended=True)
 
     async def look_now(self, record: WindowRecord) -> ScreenStatus:
         """Capture and parse the window at once. A query: it reports nothing and delivers
@@ -161,11 +154,12 @@ class ScreenWatch:
         except TmuxError as exc:
             logger.debug("capture of %s failed: %s", record.window_id, exc)
             return ScreenStatus(status=seen.status or AgentStatus.IDLE, prompt=seen.prompt)
-        parsed = parse_screen(record.provider, screen)
         if record.provider == SHELL:
             parsed, waiting = _shell_status(pane, seen.status, screen)
             if waiting:  # no output to make it look again: look on the next tick
                 self._due.add(record.record_id)
+        else:
+            parsed = parse_screen(record.provider, screen)
         idle = parsed.status is AgentStatus.IDLE
         hooked = record.provider in self._stop_hooked
         flagged = idle and record.record_id in self._turn_ended
@@ -174,17 +168,21 @@ class ScreenWatch:
             seen.status, seen.prompt = parsed.status, parsed.prompt
             if idle:
                 self._turn_ended.discard(record.record_id)
-            await self._settle(record)
-            await self._bus.emit(
-                StatusEvent(
-                    window_id=record.window_id,
-                    channel_ids=self._router.channels_for(record.window_id),
-                    status=parsed.status,
-                    prompt=parsed.prompt,
-                    turn_ended=flagged or (idle and not hooked),
-                )
-            )
+            await self._report(record, parsed, turn_ended=flagged or (idle and not hooked))
         return parsed
+
+    async def _report(self, record: WindowRecord, shown: ScreenStatus, *, turn_ended: bool) -> None:
+        """Deliver what the transcript holds, then the status (the ordering promise)."""
+        await self._settle(record)
+        await self._bus.emit(
+            StatusEvent(
+                window_id=record.window_id,
+                channel_ids=self._router.channels_for(record.window_id),
+                status=shown.status,
+                prompt=shown.prompt,
+                turn_ended=turn_ended,
+            )
+        )
 
 
 def _shell_status(
