@@ -20,10 +20,11 @@ from typing import Any
 
 import aiohttp
 
-from chat_view import card_text
+from chat_view import card_text, question_text
 from fakes.agent_homes import agent_cli
-from feishu_emulator import Emulator, Message
+from feishu_emulator import Emulator, Message, Sent, SentOp
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
+from unified_icc import ChannelId, UnifiedICC, load_config
 
 WARM_BOT = Path(__file__).parent / "fakes" / "warm_bot.py"
 
@@ -31,10 +32,12 @@ __all__ = [
     "ALICE",
     "MALLORY",
     "Bot",
+    "bot_with_window",
     "card_with",
     "free_port",
     "next_text",
     "reply_to",
+    "said",
     "stop_process",
 ]
 
@@ -159,6 +162,18 @@ def _signal_and_wait(pid: int, signum: signal.Signals, *, within: float) -> None
         return
 
 
+async def bot_with_window(world: World, emu: Emulator, provider: str, chat: str) -> Bot:
+    """A started bot (fake agents) whose chat already has a window of provider, bound to it."""
+    running = Bot(world, emu)
+    running.write_config()
+    async with UnifiedICC(load_config()) as gateway:
+        await gateway.create_window(world.workspace, provider,
+                                    channel_id=ChannelId(f"feishu:main:{chat}"))  # fmt: skip
+        await wait_until(lambda: world.agent_entries("started"), what="the agent")
+    running.start()
+    return running
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process (cclark stops in order), SIGKILL it if it is still there after 20 s."""
     if process.poll() is None:
@@ -172,7 +187,8 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: str = ALICE,
                     **post: Any) -> str:  # fmt: skip
-    """Post text and return the bot's first text answer after it.
+    """Post text and return the bot's first answer after it: a text, or the text of a card on
+    which the bot asks something (a #new step, the session list).
 
     The agents' output (cards, and the "✅ …" notices that end their turns) is skipped: a
     window's agent may print while the test talks to the bot.
@@ -181,13 +197,22 @@ async def reply_to(emu: Emulator, text: str, *, chat: str = "oc_e2e", sender: st
     await emu.post_text(text, chat_id=chat, sender_open_id=sender, **post)
 
     def answer() -> str | None:
-        texts = (s.text for s in emu.sent[before:] if s.chat_id == chat and s.text is not None)
-        return next((t for t in texts if not t.startswith("✅ ")), None)
+        texts = (said(s) for s in emu.sent[before:] if s.chat_id == chat)
+        return next((t for t in texts if t is not None and not t.startswith("✅ ")), None)
 
     found: str = await wait_until(answer, within=30, what=f"the answer to {text!r}")
     return found
 
 
+
+
+def said(sent: Sent) -> str | None:
+    """What a new message of the bot says in words: its text, or a question card's text."""
+    if sent.text is not None:
+        return sent.text
+    if sent.msg_type == "interactive" and sent.op is not SentOp.PATCH:
+        return question_text(sent.body())
+    return None
 
 
 async def next_text(emu: Emulator, before: int, needle: str, *, within: float = 60) -> str:

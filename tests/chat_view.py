@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["card_text", "colour"]
+__all__ = ["QUESTION_TITLES", "buttons", "card_text", "colour", "question_text"]
+
+# The titles of the cards on which the bot itself asks something (#new steps, the session list).
+QUESTION_TITLES = ("New session", "Sessions")
 
 
 def card_text(card: Mapping[str, Any]) -> str:
@@ -17,6 +21,9 @@ def card_text(card: Mapping[str, Any]) -> str:
             if element.get("tag") == "collapsible_panel":
                 lines.append(element["header"]["title"]["content"])
                 walk(element.get("elements", []))
+            elif element.get("tag") == "column_set":
+                for column in element.get("columns", []):
+                    walk(column.get("elements", []))
             elif "content" in element:
                 lines.append(element["content"])
             elif isinstance(element.get("text"), dict):
@@ -29,3 +36,29 @@ def card_text(card: Mapping[str, Any]) -> str:
 def colour(card: Mapping[str, Any]) -> str:
     """The header's colour template: blue (working), green (done), orange (a prompt), ..."""
     return str(card["header"]["template"])
+
+
+def question_text(card: Mapping[str, Any]) -> str | None:
+    """The text of a card on which the bot asks something (what a typed answer reads), or
+    None for any other card."""
+    if card.get("header", {}).get("title", {}).get("content") not in QUESTION_TITLES:
+        return None
+    first = card["body"]["elements"][0]
+    return html.unescape(str(first["content"]))  # "&#60;" shows as "<"
+
+
+def buttons(card: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The card's buttons: label -> the value a tap sends."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            if element.get("tag") == "button":
+                value = element["behaviors"][0]["value"]
+                found[element["text"]["content"]] = value
+            for column in element.get("columns", []):
+                walk(column.get("elements", []))
+            walk(element.get("elements", []))
+
+    walk(card["body"]["elements"])
+    return found

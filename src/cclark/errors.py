@@ -7,7 +7,8 @@ lark-oapi failures never leave ``feishu_client``: they arrive here as FeishuApiE
     ├── CclarkConfigError(ValueError)   the feishu/health sections cannot be used
     ├── FeishuApiError                  a Feishu REST call failed: code, msg, log_id, http_status
     │   ├── FeishuRateLimited           still throttled after our retries: + retry_after
-    │   └── FeishuAuthError             token could not be fetched or was rejected
+    │   ├── FeishuAuthError             token could not be fetched or was rejected
+    │   └── FeishuPermissionError       the app lacks a scope (99991672): + scopes
     └── TopicRootUnknownError(LookupError)  no root message known to reply under in a topic
 """
 
@@ -18,6 +19,7 @@ __all__ = [
     "CclarkError",
     "FeishuApiError",
     "FeishuAuthError",
+    "FeishuPermissionError",
     "FeishuRateLimited",
     "TopicRootUnknownError",
 ]
@@ -85,6 +87,37 @@ class FeishuRateLimited(FeishuApiError):
 
 class FeishuAuthError(FeishuApiError):
     """The tenant access token could not be fetched, or was rejected even after a refetch."""
+
+
+class FeishuPermissionError(FeishuApiError):
+    """The app was not granted a scope the call needs (code 99991672); never retried.
+
+    Catch it to fall back (e.g. from CardKit streaming to patching a card). Not a
+    PermissionError: that is an OSError, and handlers of I/O errors must not swallow it.
+
+    Attributes:
+        scopes: the scopes Feishu named; any one of them lets the call through.
+    """
+
+    def __init__(
+        self,
+        *,
+        code: int | None,
+        msg: str,
+        scopes: tuple[str, ...] = (),
+        log_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.scopes = scopes
+        super().__init__(code=code, msg=msg, log_id=log_id, http_status=http_status)
+
+    def _describe(self) -> str:
+        wanted = " or ".join(self.scopes) or "the scope named below"
+        return (
+            f"the Feishu app lacks the permission {wanted}: add it in the developer console "
+            "(open.feishu.cn/app, your app, Permissions & Scopes) and publish a new app "
+            f"version. {super()._describe()}"
+        )
 
 
 class TopicRootUnknownError(CclarkError, LookupError):

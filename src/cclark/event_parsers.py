@@ -1,8 +1,9 @@
 """Inbound Feishu events as typed values, and Feishu channel ids.
 
 Owns reading ``im.message.receive_v1`` (SDK object or raw schema-2.0 dict) into a frozen
-FeishuMessageEvent, and building/parsing ``feishu:<app>:<chat_id>[:<thread_id>]`` channel ids;
-pure: no I/O, no SDK import, knows nothing of handlers, windows or the REST client.
+FeishuMessageEvent and ``card.action.trigger`` into a CardClick, and building/parsing
+``feishu:<app>:<chat_id>[:<thread_id>]`` channel ids; pure: no I/O, no SDK import, knows
+nothing of handlers, windows or the REST client.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 from unified_icc import ChannelId, parse_channel_id
 
 __all__ = [
+    "CARD_ACTION",
+    "CardClick",
     "ChatType",
     "FeishuChannel",
     "FeishuMessageEvent",
     "channel_id_for",
+    "parse_card_click",
     "parse_feishu_channel",
     "parse_message_event",
     "tidy_text",
@@ -28,6 +32,7 @@ __all__ = [
 
 CHANNEL_PREFIX = "feishu"
 MESSAGE_RECEIVE = "im.message.receive_v1"
+CARD_ACTION = "card.action.trigger"
 _APP_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _ID_PART = re.compile(r"[^\s:]+")
 _MENTION = re.compile(r"@_user_\d+[ \t]*")
@@ -96,6 +101,22 @@ class FeishuMessageEvent:
         if self.thread_id is None:
             return None
         return self.root_id or self.message_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardClick:
+    """A tap on a button of one of the bot's cards (``card.action.trigger``).
+
+    ``value`` is the object the button carried; ``event_id`` names the tap (a re-push of the
+    same tap has the same one).
+    """
+
+    app_name: str
+    event_id: str
+    operator_open_id: str
+    chat_id: str
+    message_id: str
+    value: Mapping[str, Any]
 
 
 def channel_id_for(app: str, chat_id: str, thread_id: str | None = None) -> ChannelId:
@@ -178,6 +199,32 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
         event_id=_text(header, "event_id"),
         create_time_ms=create_time,
         mentioned_open_ids=_mentioned(message.get("mentions")),
+    )
+
+
+def parse_card_click(app_name: str, data: object) -> CardClick | None:
+    """Read a ``card.action.trigger`` event (SDK object or raw dict) into a CardClick.
+
+    Returns None when it lacks the event id, the operator's open_id, the chat or message the
+    card is in, or a value object (a button of another app, or a form).
+    """
+    envelope = data if isinstance(data, Mapping) else _sdk_object_to_dict(data)
+    header = _mapping(envelope.get("header"))
+    event = _mapping(envelope.get("event"))
+    context = _mapping(event.get("context"))
+    value = _mapping(event.get("action")).get("value")
+    event_id = _text(header, "event_id")
+    operator = _text(_mapping(event.get("operator")), "open_id")
+    chat_id, message_id = _text(context, "open_chat_id"), _text(context, "open_message_id")
+    if not (event_id and operator and chat_id and message_id and isinstance(value, Mapping)):
+        return None
+    return CardClick(
+        app_name=app_name,
+        event_id=event_id,
+        operator_open_id=operator,
+        chat_id=chat_id,
+        message_id=message_id,
+        value=value,
     )
 
 

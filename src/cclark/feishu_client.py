@@ -1,10 +1,11 @@
-"""FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload, bot).
+"""FeishuClient: the bot's async door to the Feishu REST API (send, reply, patch, upload, bot,
+reactions, CardKit card entities).
 
 Owns every lark-oapi REST call (run in the client's own worker threads, so a hanging Feishu
 never starves the rest of the process), turning their failures into FeishuApiError, retry
-with back-off, pacing (per chat for sends, per app for every call) and the tenant-token
-eviction; knows nothing of channel ids, windows, card layout, text splitting or coalescing
-(ChatSenders send a card's newest content, once per interval).
+with back-off, pacing (per chat for sends, per card entity for CardKit calls, per app for
+every call) and the tenant-token eviction; knows nothing of channel ids, windows, card
+layout, text splitting, coalescing or CardKit sequence numbers (callers number them).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import json
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,16 +23,22 @@ from typing import Any
 from uuid import uuid4
 
 import lark_oapi as lark
+from lark_oapi.api.cardkit import v1 as cardkit
 from lark_oapi.api.im import v1 as im
 from lark_oapi.core.exception import NoAuthorizationException, ObtainAccessTokenException
 from lark_oapi.core.token import TokenManager
 
 from cclark.config import FeishuApp
-from cclark.errors import FeishuApiError, FeishuAuthError, FeishuRateLimited
+from cclark.errors import (
+    FeishuApiError,
+    FeishuAuthError,
+    FeishuPermissionError,
+    FeishuRateLimited,
+)
 from cclark.pacing import Pacer
 from unified_icc import Clock, SystemClock
 
-__all__ = ["FeishuClient", "FeishuClientSettings"]
+__all__ = ["FeishuClient", "FeishuClientSettings", "card_entity_content"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,10 @@ _SdkCall = Callable[[], Any]  # builds a fresh request (the SDK mutates it) and 
 RATE_LIMIT_CODES = frozenset({99991400, 230020, 11232})
 TOKEN_INVALID = 99991663
 AUTH_CODES = frozenset({99991661, 99991663, 99991664, 99991668})
+NO_SCOPE = 99991672  # "Access denied. One of the following scopes is required: [...]"
+# Answers that, to a retry, mean an earlier attempt of the same call already took effect.
+CARD_UUID_SEEN = frozenset({200770})  # CardKit: this uuid's operation was applied
+REACTION_GONE = frozenset({231011})  # the reaction being deleted no longer exists
 _TOKEN_CACHE_KEY = "self_tenant_token:{app_id}"  # lark_oapi.core.token.manager, v1.7.5
 BOT_INFO_URI = "/open-apis/bot/v3/info"  # no typed API in the SDK; answers {code, msg, bot}
 
@@ -59,11 +71,12 @@ class FeishuClientSettings:
     # Feishu: 50/s and 1000/min per app and API; one budget for all calls keeps under both.
     app_calls_per_second: int = 40
     app_calls_per_minute: int = 900
+    card_ops_per_second: int = 10  # Feishu: 10 CardKit calls per second on one card entity
     threads: int = 16  # requests in flight at once (each chat's sender has at most one)
 
     def __post_init__(self) -> None:
         counts = (self.max_attempts, self.chat_sends_per_period, self.app_calls_per_second,
-                  self.app_calls_per_minute, self.threads)  # fmt: skip
+                  self.app_calls_per_minute, self.card_ops_per_second, self.threads)  # fmt: skip
         counts_ok = min(counts) >= 1
         spans_ok = min(self.request_timeout, self.retry_budget, self.chat_send_period) > 0
         gaps = (self.backoff_initial, self.backoff_max, self.jitter)
@@ -80,6 +93,7 @@ class _Outcome:  # one HTTP attempt, read in the worker thread; success is code 
     retry_after: float | None = None  # x-ogw-ratelimit-reset
     data: Mapping[str, Any] = field(default_factory=dict)
     auth_failed: bool = False
+    scopes: tuple[str, ...] = ()  # named by a 99991672 refusal
 
     @property
     def rate_limited(self) -> bool:
@@ -95,6 +109,10 @@ class _Outcome:  # one HTTP attempt, read in the worker thread; success is code 
             wait = self.retry_after if self.retry_after is not None else next_delay or 1.0
             return FeishuRateLimited(
                 code=code, msg=msg, retry_after=wait, log_id=log_id, http_status=status
+            )
+        if code == NO_SCOPE:
+            return FeishuPermissionError(
+                code=code, msg=msg, scopes=self.scopes, log_id=log_id, http_status=status
             )
         kind = FeishuAuthError if self.auth_failed or code in AUTH_CODES else FeishuApiError
         return kind(code=code, msg=msg, log_id=log_id, http_status=status)
@@ -122,6 +140,7 @@ class FeishuClient:
         self._lark: Any = builder.build()
         s = self._settings
         self._pacer = Pacer(self._clock, s.chat_sends_per_period, s.chat_send_period)
+        self._card_pacer = Pacer(self._clock, s.card_ops_per_second, 1.0)
         self._app_pacers = (
             Pacer(self._clock, s.app_calls_per_second, 1.0),
             Pacer(self._clock, s.app_calls_per_minute, 60.0),
@@ -237,21 +256,154 @@ class FeishuClient:
             self._bot_open_id = _required(bot, "open_id")
         return self._bot_open_id
 
+    async def add_reaction(self, message_id: str, emoji_type: str) -> str:
+        """React to a message as the bot (``POST /im/v1/messages/:id/reactions``) with an
+        emoji_type of Feishu's list (e.g. ``OK``, ``THUMBSUP``, ``DONE``, ``CrossMark``);
+        returns the reaction_id. A reaction notifies no one.
+
+        Not paced per chat. Retries, timeouts and cancellation: as send_message, except that
+        the call has no idempotency key: a retry after a lost answer may react twice.
+        Raises: as send_message (code 231001: unknown emoji_type; 231003: no such message).
+        """
+
+        def call() -> Any:
+            emoji = im.Emoji.builder().emoji_type(emoji_type).build()
+            body = im.CreateMessageReactionRequestBody.builder().reaction_type(emoji).build()
+            req = im.CreateMessageReactionRequest.builder().message_id(message_id)
+            return self._lark.im.v1.message_reaction.create(req.request_body(body).build())
+
+        return _required(await self._call("add reaction", call), "reaction_id")
+
+    async def remove_reaction(self, message_id: str, reaction_id: str) -> None:
+        """Delete the bot's reaction (``DELETE /im/v1/messages/:id/reactions/:reaction_id``).
+
+        Retries, timeouts and cancellation: as send_message; a retry answered 231011 (no such
+        reaction) counts as done, since the attempt before it deleted it.
+        Raises: as send_message (code 231011 on a first attempt: no such reaction).
+        """
+
+        def call() -> Any:
+            req = im.DeleteMessageReactionRequest.builder().message_id(message_id)
+            return self._lark.im.v1.message_reaction.delete(req.reaction_id(reaction_id).build())
+
+        await self._call("remove reaction", call, replayed=REACTION_GONE)
+
+    async def create_card_entity(self, card: Json) -> str:
+        """Create a CardKit card entity from card JSON 2.0 (``POST /cardkit/v1/cards``) and
+        return its card_id. Send it once: send_message / reply with msg_type ``interactive``
+        and card_entity_content(card_id); then change it only through the CardKit calls below
+        (a patch_card of its message answers success and changes nothing).
+
+        Counts as the card's first call in its pace (see stream_card_text). Retries, timeouts
+        and cancellation: as send_message; a retried create may leave an unsent entity behind.
+
+        Raises:
+            FeishuPermissionError: the app lacks ``cardkit:card:write``; fall back to
+                send_card and patch_card.
+            FeishuRateLimited, FeishuAuthError, FeishuApiError: as send_message (e.g. 200220
+                invalid card, 300303 not schema 2.0, 300301 duplicate element_id).
+        """
+        data = json.dumps(card, ensure_ascii=False)
+
+        def call() -> Any:
+            body = cardkit.CreateCardRequestBody.builder().type("card_json").data(data).build()
+            req = cardkit.CreateCardRequest.builder().request_body(body).build()
+            return self._lark.cardkit.v1.card.create(req)
+
+        card_id = _required(await self._call("create card", call), "card_id")
+        self._card_pacer.note(card_id)
+        return card_id
+
+    async def stream_card_text(
+        self, card_id: str, element_id: str, text: str, *, sequence: int
+    ) -> None:
+        """Set a text element (markdown or plain_text, by its ``element_id``) of a card entity
+        to ``text`` (``PUT /cardkit/v1/cards/:id/elements/:element_id/content``). Send the
+        whole text each time: when the old text is its prefix, clients type out the rest.
+
+        The card must be in ``config.streaming_mode``. ``sequence`` must exceed that of every
+        earlier call on this card, so serialise a card's calls. Paced with every CardKit call
+        on the card to card_ops_per_second (waits, in call order). Every attempt carries one
+        uuid: a retry answered 200770 (uuid already applied) counts as done. Retries,
+        timeouts and cancellation: as send_message.
+
+        Raises:
+            FeishuPermissionError: the app lacks ``cardkit:card:write``.
+            FeishuApiError: e.g. 300309 streaming is off (or 200850: it timed out after
+                10 min), 300317 sequence not above the last, 200740 no such card, 300313
+                no such element; FeishuRateLimited, FeishuAuthError as send_message.
+        """
+        key = uuid4().hex
+
+        def call() -> Any:
+            body = cardkit.ContentCardElementRequestBody.builder().content(text)
+            body = body.sequence(sequence).uuid(key)
+            req = cardkit.ContentCardElementRequest.builder().card_id(card_id)
+            req = req.element_id(element_id).request_body(body.build())
+            return self._lark.cardkit.v1.card_element.content(req.build())
+
+        await self._card_call("stream card text", card_id, call)
+
+    async def set_card_settings(self, card_id: str, settings: Json, *, sequence: int) -> None:
+        """Merge ``settings`` (``{"config": {...}, "card_link": {...}}``) into a card entity
+        (``PATCH /cardkit/v1/cards/:id/settings``); ``{"config": {"streaming_mode": False}}``
+        ends streaming (else the chat list shows "[生成中...]" until Feishu closes it after
+        10 min). Sequence, pacing, uuid, retries and Raises: as stream_card_text.
+        """
+        data, key = json.dumps(settings, ensure_ascii=False), uuid4().hex
+
+        def call() -> Any:
+            body = cardkit.SettingsCardRequestBody.builder().settings(data)
+            body = body.sequence(sequence).uuid(key)
+            req = cardkit.SettingsCardRequest.builder().card_id(card_id)
+            return self._lark.cardkit.v1.card.settings(req.request_body(body.build()).build())
+
+        await self._card_call("set card settings", card_id, call)
+
+    async def replace_card_entity(self, card_id: str, card: Json, *, sequence: int) -> None:
+        """Replace a card entity's whole card JSON 2.0 (``PUT /cardkit/v1/cards/:id``); its
+        message shows the new card. Sequence, pacing, uuid, retries and Raises: as
+        stream_card_text (streaming_mode need not be on).
+        """
+        data, key = json.dumps(card, ensure_ascii=False), uuid4().hex
+
+        def call() -> Any:
+            whole = cardkit.Card.builder().type("card_json").data(data).build()
+            body = cardkit.UpdateCardRequestBody.builder().card(whole).sequence(sequence)
+            req = cardkit.UpdateCardRequest.builder().card_id(card_id)
+            req = req.request_body(body.uuid(key).build())
+            return self._lark.cardkit.v1.card.update(req.build())
+
+        await self._card_call("replace card", card_id, call)
+
     async def close(self) -> None:
         """Refuse new calls; requests already in their threads finish there. Idempotent."""
         self._closed = True
         self._threads.shutdown(wait=False, cancel_futures=True)
 
+    async def _card_call(self, op: str, card_id: str, call: _SdkCall) -> None:
+        await self._call(op, call, card_key=card_id, replayed=CARD_UUID_SEEN)
+
     async def _call(
-        self, op: str, call: _SdkCall, *, pace_key: str | None = None, result_key: str = "data"
+        self,
+        op: str,
+        call: _SdkCall,
+        *,
+        pace_key: str | None = None,
+        card_key: str | None = None,
+        result_key: str = "data",
+        replayed: frozenset[int] = frozenset(),
     ) -> Json:
         """Run one SDK call with pacing, the token refresh and retries; return the body's
-        ``result_key`` object (``data`` for every call but a few older ones)."""
+        ``result_key`` object (``data`` for every call but a few older ones). A retry answered
+        with a ``replayed`` code found the earlier attempt's effect: done, with no data."""
         started = self._clock.monotonic()
         attempt, refreshed = 0, False
         while True:
             if pace_key is not None:
                 await self._pacer.wait(pace_key)
+            if card_key is not None:
+                await self._card_pacer.wait(card_key)
             for pacer in self._app_pacers:
                 await pacer.wait("app")
             loop = asyncio.get_running_loop()
@@ -261,6 +413,9 @@ class FeishuClient:
                 raise FeishuApiError(code=None, msg="the Feishu client is closed") from exc
             if outcome.code == 0:
                 return outcome.data
+            if attempt > 0 and outcome.code in replayed:
+                logger.info("Feishu %s: code %s on a retry: done before", op, outcome.code)
+                return {}
             if outcome.code == TOKEN_INVALID and not refreshed:
                 refreshed = True
                 self._evict_tenant_token()
@@ -327,7 +482,24 @@ def _read_body(
         http_status=status,
         retry_after=_seconds(headers.get("x-ogw-ratelimit-reset", "")),
         data=data,
+        scopes=_scopes(body) if code == NO_SCOPE else (),
     )
+
+
+def _scopes(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The scopes a 99991672 names: its permission_violations, else the ``[a, b]`` in msg."""
+    violations = _dict(body.get("error")).get("permission_violations")
+    named = [_dict(v).get("subject") for v in violations] if isinstance(violations, list) else []
+    scopes = tuple(s for s in named if isinstance(s, str) and s)
+    if scopes:
+        return tuple(dict.fromkeys(scopes))
+    found = re.search(r"\[([^\]]+)\]", str(body.get("msg", "")))
+    return tuple(s.strip() for s in found.group(1).split(",")) if found else ()
+
+
+def card_entity_content(card_id: str) -> dict[str, Any]:
+    """The ``interactive`` message content that sends a CardKit card entity."""
+    return {"type": "card", "data": {"card_id": card_id}}
 
 
 def _dict(value: object) -> dict[str, Any]:

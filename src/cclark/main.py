@@ -19,12 +19,14 @@ from uuid import uuid4
 
 from cclark.adapter import FeishuAdapter
 from cclark.audit import AuditLog
+from cclark.cards import CardJson
 from cclark.chat_senders import ChatSenders
 from cclark.config import CclarkConfig, FeishuApp
 from cclark.errors import CclarkError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
+from cclark.handlers.taps import Taps
 from cclark.health import HealthServer
 from cclark.outbox import Outbox
 from cclark.relay import ChatRelay
@@ -52,6 +54,10 @@ class ChatReplies:
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
         async with self._journal.unit():
             self._outbox.put_text(f"reply:{uuid4().hex}", event.channel_id, text)
+
+    async def reply_card(self, event: FeishuMessageEvent, key: str, card: CardJson) -> None:
+        async with self._journal.unit():
+            self._outbox.put_card(key, event.channel_id, card)
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         await self._adapter.send_image(event.channel_id, png)
@@ -89,28 +95,31 @@ async def serve(
             gateway=gateway, replier=replies, audit=audit, prompts=relay.prompts
         )
         await _learn_bot_open_id(client)
-        dispatcher = Dispatcher(
-            policy=InboundPolicy(
-                app_name=app.name,
-                allows=app.allows,
-                started_at_ms=int(time.time() * 1000),
-                group_messages=app.group_messages,
-                bot_open_id=client.bot_open_id,
-            ),
-            seen=seen,
-            audit=audit,
-            replier=replies,
-            handle=handler.handle,
-            observe=adapter.note_inbound,
+        policy = InboundPolicy(
+            app_name=app.name,
+            allows=app.allows,
+            started_at_ms=int(time.time() * 1000),
+            group_messages=app.group_messages,
+            bot_open_id=client.bot_open_id,
         )
+        taps: Taps | None = None
+
+        def observe(event: FeishuMessageEvent) -> None:
+            adapter.note_inbound(event)
+            if taps is not None:
+                taps.note_inbound(event)
+
+        dispatcher = Dispatcher(policy=policy, seen=seen, audit=audit, replier=replies,
+                                handle=handler.handle, observe=observe)  # fmt: skip
         stack.push_async_callback(dispatcher.stop)
+        taps = Taps(policy=policy, seen=seen, audit=audit, handler=handler,
+                    prompts=relay.prompts, enqueue=dispatcher.enqueue)  # fmt: skip
 
         async def accept(data: Any) -> None:
             await dispatcher.accept(data)
 
-        ws = FeishuWsClient(
-            app=app, on_event=accept, watchdog_seconds=config.feishu.watchdog_seconds
-        )
+        ws = FeishuWsClient(app=app, on_event=accept, on_tap=taps.answer,
+                            watchdog_seconds=config.feishu.watchdog_seconds)  # fmt: skip
         await ws.start()
         stack.push_async_callback(ws.stop)
         health = HealthServer(gateway=gateway, link=ws, host=config.health.host,

@@ -3,8 +3,10 @@
 Owns the SDK's WebSocket client, its thread and event loop, a watchdog that replaces a client
 whose connection stayed down (the SDK's reconnect task can die silently), and the connection's
 state for /health. Every event is handed to the application's loop at once, so the SDK's ack
-goes back well within Feishu's 3 s; nothing is handled on the SDK's thread. Knows nothing of
-what the events mean.
+goes back well within Feishu's 3 s; nothing is handled on the SDK's thread. A card tap is the
+one event whose ack carries an answer: the SDK's thread waits for the application's answer
+(computed from memory) for at most TAP_ANSWER_WITHIN seconds. Knows nothing of what the events
+mean.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import lark_oapi as lark
+from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 from lark_oapi.ws import client as lark_ws_client
 
 from cclark.config import FeishuApp
@@ -33,6 +36,12 @@ _STOP_TIMEOUT = 5.0
 # The watchdog's back-off between fresh clients, in seconds.
 _BACKOFF_FIRST = 1.0
 _BACKOFF_MAX = 60.0
+# Seconds the SDK's thread waits for a tap's answer: Feishu shows an error after 3 s.
+TAP_ANSWER_WITHIN = 2.5
+TAP_LATE = {"toast": {"type": "info", "content": "Received: the bot is busy and will act on "
+                                                 "it shortly."}}  # fmt: skip
+TAP_FAILED = {"toast": {"type": "error", "content": "That tap could not be handled (the bot "
+                                                    "logged why): nothing was done."}}  # fmt: skip
 
 
 class FeishuWsClient:
@@ -43,11 +52,13 @@ class FeishuWsClient:
         *,
         app: FeishuApp,
         on_event: Callable[[Any], Coroutine[Any, Any, None]],
+        on_tap: Callable[[Any], Coroutine[Any, Any, dict[str, Any]]] | None = None,
         watchdog_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._app = app
         self._on_event = on_event
+        self._on_tap = on_tap
         self._clock = clock
         self._main_loop: asyncio.AbstractEventLoop | None = None
         self._ws_loop: asyncio.AbstractEventLoop | None = None
@@ -133,6 +144,7 @@ class FeishuWsClient:
         handler = (
             lark.EventDispatcherHandler.builder("", "")
             .register_p2_im_message_receive_v1(self._hand_over)
+            .register_p2_card_action_trigger(self._tap)
             .build()
         )
         self._client = lark.ws.Client(
@@ -162,6 +174,25 @@ class FeishuWsClient:
             future = asyncio.run_coroutine_threadsafe(self._on_event(data), self._main_loop)
             future.add_done_callback(_log_failure)
 
+    def _tap(self, data: Any) -> P2CardActionTriggerResponse:
+        """Runs on the SDK's thread: the application's answer to a tap, which the SDK puts in
+        the ack; the tap's slow work goes on on the application's loop."""
+        self._last_event_at = self._clock()
+        if self._main_loop is None or self._on_tap is None:
+            return P2CardActionTriggerResponse(TAP_FAILED)
+        future = asyncio.run_coroutine_threadsafe(self._on_tap(data), self._main_loop)
+        try:
+            answer = future.result(timeout=TAP_ANSWER_WITHIN)
+        except TimeoutError:
+            logger.warning("a card tap's answer took over %.1fs; acking without it",
+                           TAP_ANSWER_WITHIN)  # fmt: skip
+            future.add_done_callback(_log_failure)
+            answer = TAP_LATE
+        except Exception:  # supervisor: the SDK would ack a raise with code 500 and no toast
+            logger.exception("answering a card tap failed")
+            answer = TAP_FAILED
+        return P2CardActionTriggerResponse(answer)
+
     def _lost(self) -> None:
         self._connected_since = None
         logger.warning("feishu connection lost for app %s; reconnecting", self._app.name)
@@ -172,7 +203,7 @@ class FeishuWsClient:
         logger.info("feishu connection back for app %s", self._app.name)
 
 
-def _log_failure(future: Future[None]) -> None:
+def _log_failure(future: Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("handling a feishu event failed", exc_info=future.exception())
 

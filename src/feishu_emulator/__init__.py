@@ -46,6 +46,8 @@ behind a per-launch token (``page_url`` carries it; the page trades it for a coo
     GET    /chat/updates?after=&wait=          long-poll for changed messages
     POST   /chat/messages                      {text, sender_open_id, chat: p2p|group,
                                                 thread_id?, reply_to?} as one of its users
+    POST   /chat/clicks                        {message_id, value, sender_open_id}: a tap
+                                                on a card button; answers the bot's toast
     GET    /chat/images/{image_key}            an image the bot sent
 
 A server bound to loopback answers only requests whose Host is its own address or localhost
@@ -66,8 +68,10 @@ from feishu_emulator.models import (
     Ack,
     Api,
     App,
+    CardClick,
     Chat,
     ChatType,
+    Clicked,
     ClientConfig,
     Connection,
     Delivery,
@@ -89,8 +93,10 @@ __all__ = [
     "Ack",
     "Api",
     "App",
+    "CardClick",
     "Chat",
     "ChatType",
+    "Clicked",
     "ClientConfig",
     "Connection",
     "Delivery",

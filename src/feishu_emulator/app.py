@@ -120,6 +120,7 @@ class EmulatorServer:
                 settings=settings.page,
                 world=self.world,
                 post=self.control.post,
+                click=self.control.click,
                 loopback_only=is_loopback(settings.host),
                 access=PageAccess(token=settings.page_token),
             )

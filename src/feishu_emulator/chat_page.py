@@ -23,7 +23,16 @@ from aiohttp import web
 
 from feishu_emulator.control_http import image_type, to_json
 from feishu_emulator.errors import UnknownRecordError
-from feishu_emulator.models import ChatType, Message, PageSettings, PageUser, Posted, UserMessage
+from feishu_emulator.models import (
+    CardClick,
+    ChatType,
+    Clicked,
+    Message,
+    PageSettings,
+    PageUser,
+    Posted,
+    UserMessage,
+)
 from feishu_emulator.page_access import PageAccess
 from feishu_emulator.state import World
 
@@ -45,6 +54,7 @@ PAGE_HEADERS: Final = {
 }
 
 Post = Callable[[UserMessage], Awaitable[Posted]]
+Click = Callable[[CardClick], Awaitable[Clicked]]
 
 
 class MessageFeed:
@@ -133,12 +143,14 @@ class ChatPage:
         settings: PageSettings,
         world: World,
         post: Post,
+        click: Click,
         loopback_only: bool,
         access: PageAccess | None = None,
     ) -> None:
         self.settings = settings
         self._world = world
         self._post = post
+        self._click = click
         self._loopback_only = loopback_only
         self.access = access or PageAccess()
         self.feed = MessageFeed(world=world, chat_ids=settings.chat_ids)
@@ -177,6 +189,7 @@ class ChatPage:
                 web.get(f"{p}/config", api(self.config)),
                 web.get(f"{p}/updates", api(self.updates)),
                 web.post(f"{p}/messages", api(self.post)),
+                web.post(f"{p}/clicks", api(self.click)),
                 web.get(f"{p}/images/{{image_key}}", api(self.image)),
                 web.get(f"{p}/static/{{name}}", api(self.static)),
             ]
@@ -238,6 +251,16 @@ class ChatPage:
             return web.json_response({"error": str(error)}, status=400)
         return web.json_response(to_json(posted))
 
+    async def click(self, request: web.Request) -> web.StreamResponse:
+        """One of the page's users taps a button of a card in one of the page's chats; the
+        answer is what the bot said (its toast), or that it did not answer in time."""
+        try:
+            raw: Any = json.loads(await request.read())
+            clicked = await self._click(self._card_click(raw))
+        except (ValueError, UnknownRecordError) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response(to_json(clicked))
+
     async def image(self, request: web.Request) -> web.StreamResponse:
         try:
             data = self._world.image(request.match_info["image_key"])
@@ -267,6 +290,25 @@ class ChatPage:
             mention_bot=True, thread_id=thread_id, reply_to=reply_to,
             start_thread=thread_id is None and reply_to is None,
         )  # fmt: skip
+
+    def _card_click(self, raw: Any) -> CardClick:
+        """The page's tap as a CardClick. Raises: ValueError naming what is wrong."""
+        if not isinstance(raw, dict):
+            raise ValueError("the body must be a JSON object")
+        message_id, value = raw.get("message_id"), raw.get("value")
+        if not isinstance(value, dict):
+            raise ValueError("value must be the button's callback value (an object)")
+        user = self._user(raw.get("sender_open_id"))
+        if not isinstance(message_id, str) or not self._world.has_message(message_id):
+            raise ValueError("message_id must name a card in one of the page's chats")
+        message = self._world.message(message_id)
+        if message.chat_id not in self.feed_chats or message.msg_type != "interactive":
+            raise ValueError("message_id must name a card in one of the page's chats")
+        return CardClick(message_id=message_id, value=value, operator_open_id=user.open_id)
+
+    @property
+    def feed_chats(self) -> frozenset[str]:
+        return self.settings.chat_ids
 
     def _user(self, open_id: object) -> PageUser:
         for user in self.settings.users:

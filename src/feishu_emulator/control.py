@@ -7,19 +7,29 @@ Knows no HTTP (control_http.py) and no threads (emulator.py).
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feishu_emulator import ids
-from feishu_emulator.events import envelope, message_receive_envelope
+from feishu_emulator.events import (
+    CARD_ACTION,
+    card_action_event,
+    envelope,
+    message_receive_envelope,
+)
 from feishu_emulator.faults import ApiRateLimit, Faults, ServerError, ServerErrorBody
 from feishu_emulator.im import Messenger
 from feishu_emulator.models import (
     Api,
     App,
+    CardClick,
     Chat,
     ChatType,
+    Clicked,
     ClientConfig,
     DeliveryState,
     Posted,
@@ -32,6 +42,10 @@ from feishu_emulator.ws import Hub
 __all__ = ["Control"]
 
 logger = logging.getLogger(__name__)
+
+# Feishu shows the person an error (200341) when the app has not answered a tap by then.
+CLICK_DEADLINE = 3.0
+_ACK_POLL = 0.01
 
 
 class Control:
@@ -105,6 +119,50 @@ class Control:
         """Push an earlier event again, byte for byte (same event_id and message_id)."""
         self._world.event(event_id)
         return await self._hub.push(event_id, parts=parts, order=part_order)
+
+    async def click(self, click: CardClick) -> Clicked:
+        """A person taps a button: ``card.action.trigger`` to the bot, which has 3 s to answer
+        with a toast and/or a new card; that card replaces the one tapped.
+
+        Raises: UnknownRecordError (message, app).
+        """
+        message = self._world.message(click.message_id)
+        app = self._world.app(message.sender_id)
+        body = card_action_event(
+            app=app,
+            operator=self._world.user(click.operator_open_id),
+            message=message,
+            value=click.value,
+            tag=click.tag,
+            token=ids.new_token(),
+        )
+        posted = await self.emit(CARD_ACTION, body, app_id=app.app_id)
+        if posted.delivery is not DeliveryState.PUSHED:
+            return Clicked(event_id=posted.event_id, delivery=posted.delivery, answered=False)
+        started = time.monotonic()
+        while not (acks := [a for a in self._world.acks if a.event_id == posted.event_id]):
+            if time.monotonic() - started > CLICK_DEADLINE:
+                return Clicked(event_id=posted.event_id, delivery=posted.delivery, answered=False)
+            await asyncio.sleep(_ACK_POLL)
+        seconds = time.monotonic() - started
+        answer = _click_answer(acks[0].data)
+        toast, card = answer.get("toast"), _raw_card(answer.get("card"))
+        if acks[0].code != 200 or seconds > CLICK_DEADLINE:
+            return Clicked(event_id=posted.event_id, delivery=posted.delivery, answered=False,
+                           seconds=seconds)  # fmt: skip
+        if card is not None:
+            content = json.dumps(card, ensure_ascii=False)
+            self._messenger.answer_click(
+                app_id=app.app_id, message_id=message.message_id, content=content
+            )
+        return Clicked(
+            event_id=posted.event_id,
+            delivery=posted.delivery,
+            answered=True,
+            toast=toast if isinstance(toast, dict) else None,
+            card=card,
+            seconds=seconds,
+        )
 
     async def close_connections(
         self, *, app_id: str | None = None, code: int = 1000, abort: bool = False
@@ -192,3 +250,19 @@ class Control:
 
     def faults(self) -> dict[str, object]:
         return self._faults.snapshot()
+
+
+def _click_answer(data: str | None) -> dict[str, Any]:
+    try:
+        answer = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _raw_card(card: object) -> dict[str, Any] | None:
+    """The card of an answer ``{"type": "raw", "data": {...}}``, else None."""
+    if not isinstance(card, dict) or card.get("type") != "raw":
+        return None
+    data = card.get("data")
+    return data if isinstance(data, dict) else None

@@ -22,8 +22,12 @@ from feishu_emulator.models import (
     Ack,
     Api,
     App,
+    CardClick,
+    CardEntity,
+    CardOp,
     Chat,
     ChatType,
+    Clicked,
     ClientConfig,
     Connection,
     Delivery,
@@ -32,6 +36,7 @@ from feishu_emulator.models import (
     Message,
     PageSettings,
     Posted,
+    Reaction,
     RefuseMode,
     Sent,
     UserMessage,
@@ -254,6 +259,21 @@ class Emulator:
         message = UserMessage(msg_type=msg_type, content=content, **options)
         return await self.post(message, parts=parts, part_order=part_order)
 
+    async def click(
+        self,
+        message_id: str,
+        value: Mapping[str, Any],
+        *,
+        operator_open_id: str | None = None,
+        tag: str = "button",
+    ) -> Clicked:
+        """A person taps the button whose callback value is ``value`` on a bot's card; the
+        bot's answer (toast, new card) within 3 s, or ``answered=False``."""
+        click = CardClick(
+            message_id=message_id, value=value, operator_open_id=operator_open_id, tag=tag
+        )
+        return await self._host.run(self._control.click(click))
+
     async def emit_event(
         self,
         event_type: str,
@@ -400,3 +420,30 @@ class Emulator:
             return found if len(found) >= count else ()
 
         return await self.wait_until(sent, within=within, what=f"{count} sent message(s)")
+
+    # CardKit card entities and reactions (reads, thread-safe)
+
+    def card_entity(self, card_id: str) -> CardEntity:
+        """A card entity as it stands now: ``.body()`` is its current card JSON, ``.sequence``
+        the last accepted one, ``.message_id`` the message showing it (None until sent).
+
+        Raises: UnknownRecordError.
+        """
+        return self._world.card(card_id)
+
+    def card_entity_of(self, message_id: str) -> CardEntity | None:
+        """The card entity a message shows (sent as ``{"type": "card", ...}``), else None.
+
+        Raises: UnknownRecordError (no such message).
+        """
+        card_id = self._world.message(message_id).card_id
+        return None if card_id is None else self._world.card(card_id)
+
+    def card_ops(self, card_id: str | None = None) -> tuple[CardOp, ...]:
+        """Every accepted CardKit call (create, content, settings, update), in order; refused
+        calls are not recorded."""
+        return tuple(op for op in self._world.card_ops if card_id in (None, op.card_id))
+
+    def reactions(self, message_id: str) -> tuple[Reaction, ...]:
+        """The reactions on a message now, oldest first. Raises: UnknownRecordError."""
+        return self._world.message(message_id).reactions

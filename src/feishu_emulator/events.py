@@ -12,9 +12,16 @@ from typing import Any
 
 from feishu_emulator.models import App, Mention, Message, User
 
-__all__ = ["MESSAGE_RECEIVE", "envelope", "message_receive_envelope"]
+__all__ = [
+    "CARD_ACTION",
+    "MESSAGE_RECEIVE",
+    "card_action_event",
+    "envelope",
+    "message_receive_envelope",
+]
 
 MESSAGE_RECEIVE = "im.message.receive_v1"
+CARD_ACTION = "card.action.trigger"
 
 
 def envelope(
@@ -59,6 +66,24 @@ def message_receive_envelope(
         event_id=event_id,
         create_time=create_time,
     )
+
+
+def card_action_event(
+    *, app: App, operator: User, message: Message, value: Mapping[str, Any], tag: str, token: str
+) -> dict[str, Any]:
+    """The body of ``card.action.trigger`` for a tap on a button of message's card."""
+    return {
+        "operator": {
+            "tenant_key": app.tenant_key,
+            "open_id": operator.open_id,
+            "union_id": operator.union_id,
+            "user_id": operator.user_id,
+        },
+        "token": token,
+        "action": {"value": dict(value), "tag": tag},
+        "host": "im_message",
+        "context": {"open_message_id": message.message_id, "open_chat_id": message.chat_id},
+    }
 
 
 def _message_body(message: Message, app: App) -> dict[str, Any]:

@@ -204,7 +204,8 @@ def _consume(faults: list[_Counted], index: int) -> _Counted:
 
 
 class Throttle:
-    """The documented limits: per app and API, per chat for sends, per message for patches."""
+    """The documented limits: per app and API, per chat for sends, per message for patches,
+    per card entity for CardKit calls."""
 
     def __init__(self, limits: Limits, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits
@@ -224,6 +225,10 @@ class Throttle:
 
     def patch_allows(self, message_id: str) -> bool:
         return self._wait(("patch", message_id), self._limits.message_patch_qps, 1.0) <= 0
+
+    def card_allows(self, card_id: str) -> bool:
+        """A CardKit call on this card entity (create, stream, settings, update) may go."""
+        return self._wait(("card", card_id), self._limits.card_ops_per_second, 1.0) <= 0
 
     def _wait(self, key: tuple[str, ...], limit: int, period: float) -> float:
         if not self._limits.enforced:

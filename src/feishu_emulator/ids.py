@@ -1,7 +1,7 @@
 """Identifiers in the shapes the Open Platform hands out.
 
-Owns the prefixes and lengths of message, chat, thread, user, token, key and log ids;
-keeps no registry of them (state.py does).
+Owns the prefixes and lengths of message, chat, thread, user, token, key, card, reaction and
+log ids; keeps no registry of them (state.py does).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ __all__ = [
     "derived_union_id",
     "derived_user_id",
     "new_app_id",
+    "new_card_id",
     "new_chat_id",
     "new_device_id",
     "new_event_id",
@@ -23,6 +24,7 @@ __all__ = [
     "new_log_id",
     "new_message_id",
     "new_open_id",
+    "new_reaction_id",
     "new_secret",
     "new_tenant_key",
     "new_thread_id",
@@ -79,6 +81,16 @@ def new_image_key() -> str:
 
 def new_file_key() -> str:
     return f"file_v3_{secrets.token_hex(4)}_{secrets.token_hex(16)}"
+
+
+def new_card_id() -> str:
+    # CardKit card ids are 19-digit numbers, e.g. "7355372766134157313".
+    return str(7 * 10**18 + secrets.randbelow(10**18))
+
+
+def new_reaction_id() -> str:
+    # Shaped like the docs' "ZCaCIjUBVVWSrm5L-3ZTw****": 25 URL-safe characters.
+    return secrets.token_urlsafe(19)[:25]
 
 
 def new_token() -> str:

@@ -1,7 +1,8 @@
 """The im/v1 message rules: where a message goes, what it may contain, threads, idempotency.
 
 Owns create / reply / patch as the platform decides them (refusals as OpenApiError with the
-documented codes) and the thread placement of a user's post; knows no HTTP and no frames.
+documented codes), sending a CardKit card entity, a bot's reactions, and the thread placement
+of a user's post; knows no HTTP and no frames.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ import json
 from collections.abc import Callable
 
 from feishu_emulator import ids
-from feishu_emulator.cards import card_problem, is_shared_card
+from feishu_emulator.cards import card_problem, is_shared_card, referenced_card_id
 from feishu_emulator.errors import OpenApiError, UnknownRecordError
 from feishu_emulator.faults import Faults, Throttle
 from feishu_emulator.models import (
     App,
+    CardEntity,
     Chat,
     Limits,
     Mention,
     Message,
+    Reaction,
     SenderType,
     Sent,
     SentOp,
@@ -27,7 +30,7 @@ from feishu_emulator.models import (
 )
 from feishu_emulator.state import World
 
-__all__ = ["MSG_TYPES", "Messenger"]
+__all__ = ["EMOJI_TYPES", "MSG_TYPES", "Messenger"]
 
 MSG_TYPES = frozenset(
     {
@@ -48,6 +51,40 @@ TOO_LONG = 230025
 TOO_OLD = 230031
 BAD_CARD = 230099
 FIELD_VALIDATION = 99992402
+# message-reaction create/delete error tables
+REACTION_TYPE_INVALID = 231001
+REACTION_NOT_OWNER = 231007
+REACTION_NOT_FOUND = 231003
+REACTION_ELSEWHERE = 231010
+REACTION_ID_INVALID = 231011
+# The emoji_type values of the docs' "表情文案说明" table (e.g. no "CROSS": it is CrossMark).
+EMOJI_TYPES = frozenset(
+    {
+        "OK", "THUMBSUP", "THANKS", "MUSCLE", "FINGERHEART", "APPLAUSE", "FISTBUMP", "JIAYI",
+        "DONE", "SMILE", "BLUSH", "LAUGH", "SMIRK", "LOL", "FACEPALM", "LOVE", "WINK", "PROUD",
+        "WITTY", "SMART", "SCOWL", "THINKING", "SOB", "CRY", "ERROR", "NOSEPICK", "HAUGHTY", "SLAP",
+        "SPITBLOOD", "TOASTED", "GLANCE", "DULL", "INNOCENTSMILE", "JOYFUL", "WOW", "TRICK", "YEAH",
+        "ENOUGH", "TEARS", "EMBARRASSED", "KISS", "SMOOCH", "DROOL", "OBSESSED", "MONEY", "TEASE",
+        "SHOWOFF", "COMFORT", "CLAP", "PRAISE", "STRIVE", "XBLUSH", "SILENT", "WAVE", "WHAT",
+        "FROWN", "SHY", "DIZZY", "LOOKDOWN", "CHUCKLE", "WAIL", "CRAZY", "WHIMPER", "HUG",
+        "BLUBBER", "WRONGED", "HUSKY", "SHHH", "SMUG", "ANGRY", "HAMMER", "SHOCKED", "TERROR",
+        "PETRIFIED", "SKULL", "SWEAT", "SPEECHLESS", "SLEEP", "DROWSY", "YAWN", "SICK", "PUKE",
+        "BETRAYED", "HEADSET", "EatingFood", "MeMeMe", "Sigh", "Typing", "Lemon", "Get", "LGTM",
+        "OnIt", "OneSecond", "VRHeadset", "YouAreTheBest", "SALUTE", "SHAKE", "HIGHFIVE",
+        "UPPERLEFT", "ThumbsDown", "SLIGHT", "TONGUE", "EYESCLOSED", "RoarForYou", "CALF", "BEAR",
+        "BULL", "RAINBOWPUKE", "ROSE", "HEART", "PARTY", "LIPS", "BEER", "CAKE", "GIFT", "CUCUMBER",
+        "Drumstick", "Pepper", "CANDIEDHAWS", "BubbleTea", "Coffee", "Yes", "No", "OKR",
+        "CheckMark", "CrossMark", "MinusOne", "Hundred", "AWESOMEN", "Pin", "Alarm", "Loudspeaker",
+        "Trophy", "Fire", "BOMB", "Music", "XmasTree", "Snowman", "XmasHat", "FIREWORKS", "2022",
+        "REDPACKET", "FORTUNE", "LUCK", "FIRECRACKER", "StickyRiceBalls", "HEARTBROKEN", "POOP",
+        "StatusFlashOfInspiration", "18X", "CLEAVER", "Soccer", "Basketball", "GeneralDoNotDisturb",
+        "Status_PrivateMessage", "GeneralInMeetingBusy", "StatusReading", "StatusInFlight",
+        "GeneralBusinessTrip", "GeneralWorkFromHome", "StatusEnjoyLife", "GeneralTravellingCar",
+        "StatusBus", "GeneralSun", "GeneralMoonRest", "MoonRabbit", "Mooncake", "JubilantRabbit",
+        "TV", "Movie", "Pumpkin", "BeamingFace", "Delighted", "ColdSweat", "FullMoonFace",
+        "Partying", "GoGoGo", "ThanksFace", "SaluteFace", "Shrug", "ClownFace", "HappyDragon",
+    }
+)  # fmt: skip
 
 
 def invalid(detail: str) -> OpenApiError:
@@ -88,9 +125,9 @@ class Messenger:
             return earlier
         chat = self._receiver_chat(app_id, receive_id_type, receive_id)
         self._check_chat_rate(chat.chat_id)
-        self._check_content(msg_type, content, body_size)
-        message = self._bot_message(app_id, chat, msg_type, content)
-        return self._record(SentOp.CREATE, app_id, message, uuid=uuid)
+        card = self._content_card(app_id, msg_type, content, body_size)
+        message = self._bot_message(app_id, chat, msg_type, content, card)
+        return self._record(SentOp.CREATE, app_id, message, uuid=uuid, card=card)
 
     def reply(
         self,
@@ -108,18 +145,18 @@ class Messenger:
             return earlier
         parent = self._existing(parent_id)
         self._check_chat_rate(parent.chat_id)
-        self._check_content(msg_type, content, body_size)
+        card = self._content_card(app_id, msg_type, content, body_size)
         root_id = parent.root_id or parent.message_id
         thread_id = parent.thread_id
         if thread_id is None and reply_in_thread:
             thread_id = self._world.open_thread(root_id)
         chat = self._world.chat(parent.chat_id)
-        message = self._bot_message(app_id, chat, msg_type, content)
+        message = self._bot_message(app_id, chat, msg_type, content, card)
         message = dataclasses.replace(
             message, root_id=root_id, parent_id=parent.message_id, thread_id=thread_id
         )
         return self._record(
-            SentOp.REPLY, app_id, message, uuid=uuid, reply_in_thread=reply_in_thread
+            SentOp.REPLY, app_id, message, uuid=uuid, reply_in_thread=reply_in_thread, card=card
         )
 
     def patch(self, *, app_id: str, message_id: str, content: str, body_size: int) -> Message:
@@ -135,12 +172,73 @@ class Messenger:
         if forced or not self._throttle.patch_allows(message_id):
             raise OpenApiError(FREQUENCY, "This operation triggers the frequency limit.")
         self._check_content("interactive", content, body_size)
+        if message.card_id is not None:
+            # Feishu answers success, but a card entity's message keeps what CardKit set.
+            return self._record(SentOp.PATCH, app_id, message, uuid=None, attempted=content)
         if not (is_shared_card(message.content) and is_shared_card(content)):
             raise invalid("the card must set config.update_multi=true before and after the update")
         patched = dataclasses.replace(
             message, content=content, update_time=self._world.now_ms(), updated=True
         )
         return self._record(SentOp.PATCH, app_id, patched, uuid=None)
+
+    def answer_click(self, *, app_id: str, message_id: str, content: str) -> Message:
+        """A card.action.trigger answer's card replaces the card that was tapped."""
+        message = self._existing(message_id)
+        self._check_content("interactive", content, len(content.encode()))
+        answered = dataclasses.replace(
+            message, content=content, update_time=self._world.now_ms(), updated=True
+        )
+        return self._record(SentOp.CLICK_ANSWER, app_id, answered, uuid=None)
+
+    def react(self, *, app_id: str, message_id: str, emoji_type: str) -> Reaction:
+        """POST /im/v1/messages/:id/reactions: the bot reacts to any message of a chat."""
+        if emoji_type not in EMOJI_TYPES:
+            raise OpenApiError(REACTION_TYPE_INVALID, "reaction type is invalid.")
+        self._reacted_message(message_id)
+        reaction = Reaction(
+            reaction_id=ids.new_reaction_id(), emoji_type=emoji_type, operator_id=app_id,
+            operator_type=SenderType.APP, action_time=self._world.now_ms(),
+        )  # fmt: skip
+        self._world.change_message(
+            message_id, lambda m: dataclasses.replace(m, reactions=(*m.reactions, reaction))
+        )
+        return reaction
+
+    def unreact(self, *, app_id: str, message_id: str, reaction_id: str) -> Reaction:
+        """DELETE /im/v1/messages/:id/reactions/:reaction_id: only the bot's own reaction."""
+        message = self._reacted_message(message_id)
+        found = [r for r in message.reactions if r.reaction_id == reaction_id]
+        if not found:
+            elsewhere = any(
+                r.reaction_id == reaction_id
+                for m in self._world.messages_in(message.chat_id)
+                for r in m.reactions
+            )
+            if elsewhere:
+                raise OpenApiError(
+                    REACTION_ELSEWHERE, "The reaction does not belong to the message."
+                )
+            raise OpenApiError(REACTION_ID_INVALID, "The request has an invalid reaction_id.")
+        if found[0].operator_id != app_id:
+            raise OpenApiError(
+                REACTION_NOT_OWNER, "The operator has no permission to delete this reaction."
+            )
+        self._world.change_message(
+            message_id,
+            lambda m: dataclasses.replace(
+                m, reactions=tuple(r for r in m.reactions if r.reaction_id != reaction_id)
+            ),
+        )
+        return found[0]
+
+    def _reacted_message(self, message_id: str) -> Message:
+        try:
+            return self._world.message(message_id)
+        except UnknownRecordError:
+            raise OpenApiError(
+                REACTION_NOT_FOUND, "The message is not found, maybe not exist or deleted."
+            ) from None
 
     def user_message(self, spec: UserMessage, app: App) -> Message:
         """The message a user posts, placed in its chat and thread (no rate limit)."""
@@ -262,18 +360,47 @@ class Messenger:
         if msg_type == "image" and not self._world.has_image(str(body.get("image_key"))):
             raise invalid("image_key not found")
 
-    def _bot_message(self, app_id: str, chat: Chat, msg_type: str, content: str) -> Message:
+    def _content_card(
+        self, app_id: str, msg_type: str, content: str, body_size: int
+    ) -> CardEntity | None:
+        """Checks the content; returns the card entity that card-reference content sends."""
+        card_id = referenced_card_id(content) if msg_type == "interactive" else None
+        if card_id is None:
+            self._check_content(msg_type, content, body_size)
+            return None
+        try:
+            card = self._world.card(card_id)
+        except UnknownRecordError:
+            card = None
+        if card is None or card.app_id != app_id:
+            raise OpenApiError(
+                BAD_CARD,
+                "Failed to create card content, ext=ErrCode: 11310; ErrMsg: cardid is invalid;",
+            )
+        if card.message_id is not None:
+            # An entity may be sent once; the platform's wording for this refusal is a guess.
+            raise OpenApiError(
+                BAD_CARD,
+                "Failed to create card content, ext=ErrCode: 11310; ErrMsg: "
+                "card entity has already been sent;",
+            )
+        return card
+
+    def _bot_message(
+        self, app_id: str, chat: Chat, msg_type: str, content: str, card: CardEntity | None = None
+    ) -> Message:
         now = self._world.now_ms()
         return Message(
             message_id=ids.new_message_id(),
             chat_id=chat.chat_id,
             chat_type=chat.chat_type,
             msg_type=msg_type,
-            content=content,
+            content=content if card is None else card.content,
             sender_id=app_id,
             sender_type=SenderType.APP,
             create_time=now,
             update_time=now,
+            card_id=None if card is None else card.card_id,
         )
 
     def _record(
@@ -284,8 +411,15 @@ class Messenger:
         *,
         uuid: str | None,
         reply_in_thread: bool = False,
+        card: CardEntity | None = None,
+        attempted: str | None = None,
     ) -> Message:
-        self._world.store_message(message)
+        """Store the message (unless the call changed nothing: ``attempted`` is what it sent)
+        and its Sent record; a sent card entity learns its message."""
+        if attempted is None:
+            self._world.store_message(message)
+        if card is not None:
+            self._world.store_card(dataclasses.replace(card, message_id=message.message_id))
         if uuid is not None:
             self._world.remember_uuid(app_id, uuid, message.message_id)
         draft = Sent(
@@ -296,12 +430,13 @@ class Messenger:
             message_id=message.message_id,
             chat_id=message.chat_id,
             msg_type=message.msg_type,
-            content=message.content,
+            content=message.content if attempted is None else attempted,
             thread_id=message.thread_id,
             root_id=message.root_id,
             parent_id=message.parent_id,
             reply_in_thread=reply_in_thread,
             uuid=uuid,
+            card_id=message.card_id,
         )
         self._world.record_sent(draft)
         return message

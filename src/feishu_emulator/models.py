@@ -1,4 +1,4 @@
-"""The emulator's vocabulary: apps, users, chats, messages, deliveries, acks and settings.
+"""The emulator's vocabulary: apps, users, chats, messages, cards, deliveries, acks, settings.
 
 Owns the frozen records that the state, the wire layers and the public API exchange;
 holds no behaviour beyond validation and JSON views, and knows no HTTP or WebSocket.
@@ -18,6 +18,9 @@ __all__ = [
     "Ack",
     "Api",
     "App",
+    "CardEntity",
+    "CardOp",
+    "CardOpKind",
     "Chat",
     "ChatType",
     "ClientConfig",
@@ -30,6 +33,7 @@ __all__ = [
     "PageSettings",
     "PageUser",
     "Posted",
+    "Reaction",
     "RefuseMode",
     "SenderType",
     "Sent",
@@ -62,12 +66,28 @@ class Api(StrEnum):
     IMAGE_CREATE = "im.v1.image.create"
     FILE_CREATE = "im.v1.file.create"
     BOT_INFO = "bot.v3.info"
+    REACTION_CREATE = "im.v1.message_reaction.create"
+    REACTION_DELETE = "im.v1.message_reaction.delete"
+    CARD_CREATE = "cardkit.v1.card.create"
+    CARD_UPDATE = "cardkit.v1.card.update"
+    CARD_SETTINGS = "cardkit.v1.card.settings"
+    CARD_ELEMENT_CONTENT = "cardkit.v1.card_element.content"
 
 
 class SentOp(StrEnum):
     CREATE = "create"
     REPLY = "reply"
     PATCH = "patch"
+    CLICK_ANSWER = "click_answer"  # the card a card.action.trigger answer put in place
+
+
+class CardOpKind(StrEnum):
+    """The CardKit calls that change a card entity, named like the SDK's methods."""
+
+    CREATE = "create"  # cardkit.v1.card.create
+    CONTENT = "content"  # cardkit.v1.card_element.content: stream an element's text
+    SETTINGS = "settings"  # cardkit.v1.card.settings: merge config / card_link
+    UPDATE = "update"  # cardkit.v1.card.update: replace the whole card
 
 
 class DeliveryState(StrEnum):
@@ -129,6 +149,9 @@ class Limits:
     patch_window: float = 14 * 86400.0
     token_ttl: int = 7200
     token_reissue_below: int = 1800
+    card_ops_per_second: int = 10  # CardKit: calls on one card entity
+    card_entity_ttl: float = 14 * 86400.0
+    streaming_timeout: float = 600.0  # streaming_mode closes itself this long after it opened
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +166,8 @@ class App:
     verification_token: str = ""
     # Without the "read all group messages" scope a bot only hears group messages that @ it.
     receives_all_group_messages: bool = False
+    # Without the cardkit:card:write scope every CardKit call answers 99991672.
+    cardkit: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +205,17 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reaction:
+    """An emoji reaction on a message, by a bot (``operator_id`` its app_id) or a user."""
+
+    reaction_id: str
+    emoji_type: str
+    operator_id: str
+    operator_type: SenderType
+    action_time: int  # ms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """A message as it stands now in a chat (after any patch), from a user or a bot."""
 
@@ -197,6 +233,9 @@ class Message:
     thread_id: str | None = None
     mentions: tuple[Mention, ...] = ()
     updated: bool = False
+    # A message that shows a CardKit card entity: its content is that card's current JSON.
+    card_id: str | None = None
+    reactions: tuple[Reaction, ...] = ()
 
     def body(self) -> Any:
         """The parsed content."""
@@ -219,6 +258,7 @@ class Sent:
     parent_id: str | None = None
     reply_in_thread: bool = False
     uuid: str | None = None
+    card_id: str | None = None  # the card entity a create/reply sent
     at: int  # ms
 
     def body(self) -> Any:
@@ -232,6 +272,48 @@ class Sent:
             return None
         text = self.body().get("text")
         return text if isinstance(text, str) else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardEntity:
+    """A CardKit card entity as it stands now: its card JSON 2.0, the last accepted
+    ``sequence``, and the message that shows it once sent (an entity is sent once)."""
+
+    card_id: str
+    app_id: str
+    content: str  # the card JSON, as a string
+    created_at: int  # ms
+    sequence: int = 0
+    message_id: str | None = None
+    streaming_since: int | None = None  # ms; None while streaming_mode is off
+    uuids: frozenset[str] = frozenset()  # of the accepted operations
+
+    def body(self) -> Any:
+        """The parsed card JSON."""
+        return json.loads(self.content)
+
+    @property
+    def streaming(self) -> bool:
+        return self.streaming_since is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardOp:
+    """One accepted CardKit call, numbered in order.
+
+    ``content`` is the card JSON (create, update), the element's new text (content) or the
+    settings JSON (settings).
+    """
+
+    seq: int
+    op: CardOpKind
+    app_id: str
+    card_id: str
+    content: str
+    element_id: str | None = None
+    sequence: int | None = None  # None for create
+    uuid: str | None = None
+    at: int  # ms
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,6 +338,37 @@ class UserMessage:
             raise ValueError("choose at most one of thread_id, reply_to and start_thread")
         if self.chat_id is None and self.chat_type is not ChatType.P2P:
             raise ValueError("a group message needs a chat_id")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardClick:
+    """A person taps a button on a card the bot sent."""
+
+    message_id: str
+    value: Mapping[str, Any]  # the button's behaviors[callback].value
+    operator_open_id: str | None = None  # None: the emulator's default user
+    tag: str = "button"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clicked:
+    """What the person saw after a tap: the bot's toast and card, or nothing in time.
+
+    ``answered`` is False when the bot did not ack within the 3 s Feishu allows (the app
+    shows error 200341); ``card`` is the card that replaced the message, if any.
+    """
+
+    event_id: str
+    delivery: DeliveryState
+    answered: bool
+    toast: Mapping[str, Any] | None = None
+    card: Mapping[str, Any] | None = None
+    seconds: float | None = None  # from the push to the ack
+
+    @property
+    def toast_text(self) -> str:
+        content = (self.toast or {}).get("content")
+        return content if isinstance(content, str) else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

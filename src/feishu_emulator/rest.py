@@ -1,7 +1,8 @@
-"""The Open Platform REST surface the bot calls: tenant token, bot info, messages, images, files.
+"""The Open Platform REST surface the bot calls: tenant token, bot info, messages, reactions,
+images, files, CardKit card entities.
 
-Owns the HTTP shape (paths, envelopes ``{code, msg, data}``, ``X-Tt-Logid``, auth, the
-gateway's 5xx / 429 answers); the message rules themselves live in im.py.
+Owns the HTTP shape (paths, envelopes ``{code, msg, data}``, ``X-Tt-Logid``, auth, scopes, the
+gateway's 5xx / 429 answers); the message rules live in im.py, the card entities' in cards.py.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from feishu_emulator import ids
+from feishu_emulator.cards import CardKit
 from feishu_emulator.errors import OpenApiError
 from feishu_emulator.faults import Faults, ServerError, Throttle
 from feishu_emulator.im import FIELD_VALIDATION, Messenger
-from feishu_emulator.models import Api, Limits, Message
+from feishu_emulator.models import Api, App, Limits, Message, Reaction
 from feishu_emulator.state import World
 
 __all__ = ["OpenApi"]
@@ -31,6 +33,8 @@ Handler = Callable[[web.Request, str], Awaitable[Json]]
 MISSING_TOKEN = 99991661
 INVALID_TOKEN = 99991663
 RATE_LIMITED = 99991400
+NO_SCOPE = 99991672
+CARDKIT_SCOPE = "cardkit:card:write"
 ATTACH = "Please make a request with token attached."
 # Token endpoint codes (documented for app_access_token; status unverified).
 TOKEN_BAD_PARAM = 10003
@@ -44,6 +48,21 @@ FILE_TYPES = frozenset({"opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"})
 
 def ok(data: Json) -> Json:
     return {"code": 0, "msg": "success", "data": data}
+
+
+class ScopeError(OpenApiError):
+    """99991672: the app was not granted a scope the API needs (HTTP 400)."""
+
+    def __init__(self, app_id: str, scope: str) -> None:
+        link = (
+            f"https://open.feishu.cn/app/{app_id}/auth?q={scope}&op_from=openapi&token_type=tenant"
+        )
+        super().__init__(
+            NO_SCOPE,
+            f"Access denied. One of the following scopes is required: [{scope}].应用尚未开通"
+            f"所需的应用身份权限：[{scope}]，点击链接申请并开通任一权限即可：{link}",  # noqa: RUF001 (Feishu's wording)
+        )
+        self.scope = scope
 
 
 class OpenApi:
@@ -63,6 +82,7 @@ class OpenApi:
         self._throttle = throttle
         self._messenger = messenger
         self._limits = limits
+        self._cardkit = CardKit(world=world, throttle=throttle, limits=limits)
 
     def routes(self) -> list[web.RouteDef]:
         prefix = "/open-apis"
@@ -83,12 +103,39 @@ class OpenApi:
             ),
             web.post(f"{prefix}/im/v1/images", self._guard(Api.IMAGE_CREATE, self._image)),
             web.post(f"{prefix}/im/v1/files", self._guard(Api.FILE_CREATE, self._file)),
+            web.post(
+                f"{prefix}/im/v1/messages/{{message_id}}/reactions",
+                self._guard(Api.REACTION_CREATE, self._react),
+            ),
+            web.delete(
+                f"{prefix}/im/v1/messages/{{message_id}}/reactions/{{reaction_id}}",
+                self._guard(Api.REACTION_DELETE, self._unreact),
+            ),
+            *self._cardkit_routes(f"{prefix}/cardkit/v1/cards"),
+        ]
+
+    def _cardkit_routes(self, cards: str) -> list[web.RouteDef]:
+        def guard(
+            api: Api, handler: Handler
+        ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+            return self._guard(api, handler, scope=CARDKIT_SCOPE)
+
+        return [
+            web.post(cards, guard(Api.CARD_CREATE, self._card_create)),
+            web.put(f"{cards}/{{card_id}}", guard(Api.CARD_UPDATE, self._card_update)),
+            web.patch(
+                f"{cards}/{{card_id}}/settings", guard(Api.CARD_SETTINGS, self._card_settings)
+            ),
+            web.put(
+                f"{cards}/{{card_id}}/elements/{{element_id}}/content",
+                guard(Api.CARD_ELEMENT_CONTENT, self._card_content),
+            ),
         ]
 
     def _guard(
-        self, api: Api, handler: Handler, *, auth: bool = True
+        self, api: Api, handler: Handler, *, auth: bool = True, scope: str | None = None
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """Gateway order: forced 5xx, then the token, then frequency limits, then the API."""
+        """Gateway order: forced 5xx, then the token, the scope, frequency limits, the API."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             log_id = ids.new_log_id()
@@ -98,6 +145,8 @@ class OpenApi:
                 return _server_error(fault, headers)
             try:
                 app_id = self._authenticate(request) if auth else ""
+                if scope is not None and not _granted(self._world.app(app_id), scope):
+                    raise ScopeError(app_id, scope)
                 if auth:
                     self._check_rate(app_id, api)
                 body = await handler(request, app_id)
@@ -191,6 +240,61 @@ class OpenApi:
         )
         return ok({})
 
+    async def _react(self, request: web.Request, app_id: str) -> Json:
+        reaction_type = (await _json_body(request)).get("reaction_type")
+        emoji = reaction_type.get("emoji_type") if isinstance(reaction_type, dict) else None
+        if not isinstance(emoji, str) or not emoji:
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="reaction_type")
+        reaction = self._messenger.react(
+            app_id=app_id, message_id=request.match_info["message_id"], emoji_type=emoji
+        )
+        return ok(_reaction_data(reaction))
+
+    async def _unreact(self, request: web.Request, app_id: str) -> Json:
+        reaction = self._messenger.unreact(
+            app_id=app_id,
+            message_id=request.match_info["message_id"],
+            reaction_id=request.match_info["reaction_id"],
+        )
+        return ok(_reaction_data(reaction))
+
+    async def _card_create(self, request: web.Request, app_id: str) -> Json:
+        body = await _json_body(request)
+        card = self._cardkit.create(
+            app_id=app_id, card_type=_required(body, "type"), data=_text(body, "data")
+        )
+        return ok({"card_id": card.card_id})
+
+    async def _card_update(self, request: web.Request, app_id: str) -> Json:
+        body = await _json_body(request)
+        card = body.get("card")
+        if not isinstance(card, dict):
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="card")
+        self._cardkit.replace(
+            app_id=app_id, card_id=request.match_info["card_id"],
+            card_type=_required(card, "type"), data=_text(card, "data"),
+            sequence=_sequence(body), uuid=_optional(body, "uuid"),
+        )  # fmt: skip
+        return ok({})
+
+    async def _card_settings(self, request: web.Request, app_id: str) -> Json:
+        body = await _json_body(request)
+        self._cardkit.configure(
+            app_id=app_id, card_id=request.match_info["card_id"],
+            settings=_required(body, "settings"), sequence=_sequence(body),
+            uuid=_optional(body, "uuid"),
+        )  # fmt: skip
+        return ok({})
+
+    async def _card_content(self, request: web.Request, app_id: str) -> Json:
+        body = await _json_body(request)
+        self._cardkit.stream(
+            app_id=app_id, card_id=request.match_info["card_id"],
+            element_id=request.match_info["element_id"], text=_required(body, "content"),
+            sequence=_sequence(body), uuid=_optional(body, "uuid"),
+        )  # fmt: skip
+        return ok({})
+
     async def _slow(self, chat_id: str) -> None:
         """A chat made slow by a test answers late (Feishu having a bad day for it), or as
         soon as the test makes it quick again."""
@@ -269,6 +373,10 @@ def _refusal(error: OpenApiError, log_id: str) -> web.Response:
     }
     if error.field is not None:
         detail["field_violations"] = [{"field": error.field, "description": error.msg}]
+    if isinstance(error, ScopeError):
+        detail["permission_violations"] = [
+            {"type": "action_scope_required", "subject": error.scope, "description": error.scope}
+        ]
     body = {"code": error.code, "msg": error.msg, "error": detail}
     headers = {"X-Tt-Logid": log_id, **error.headers}
     return web.json_response(body, status=error.status, headers=headers)
@@ -302,6 +410,38 @@ def _required(body: Json, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise OpenApiError(FIELD_VALIDATION, "field validation failed", field=name)
     return value
+
+
+def _text(body: Json, name: str) -> str:
+    """A string field that may be empty (the API, not the gateway, refuses an empty one)."""
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed", field=name)
+    return value
+
+
+def _sequence(body: Json) -> int:
+    """CardKit's ``sequence``: an int32 above 0."""
+    value = body.get("sequence")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
+        raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="sequence")
+    return value
+
+
+def _granted(app: App, scope: str) -> bool:
+    return scope != CARDKIT_SCOPE or app.cardkit
+
+
+def _reaction_data(reaction: Reaction) -> Json:
+    return {
+        "reaction_id": reaction.reaction_id,
+        "operator": {
+            "operator_id": reaction.operator_id,
+            "operator_type": reaction.operator_type.value,
+        },
+        "action_time": str(reaction.action_time),
+        "reaction_type": {"emoji_type": reaction.emoji_type},
+    }
 
 
 def _optional(body: Json, name: str) -> str | None:

@@ -1,8 +1,9 @@
-"""The recorded world of the emulated tenant: apps, tokens, users, chats, messages, events.
+"""The recorded world of the emulated tenant: apps, tokens, users, chats, messages, card
+entities, events.
 
 Owns every record and the lock that guards them (the server's loop writes, tests read from
-their own thread), and tells listeners which message changed; decides no platform rule
-(im.py) and does no I/O.
+their own thread), and tells listeners which message changed (a card entity's change is its
+message's); decides no platform rule (im.py, cards.py) and does no I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from feishu_emulator.errors import UnknownRecordError
 from feishu_emulator.models import (
     Ack,
     App,
+    CardEntity,
+    CardOp,
     Chat,
     ChatType,
     Connection,
@@ -79,6 +82,8 @@ class World:
         self._connections: dict[str, Connection] = {}
         self._images: dict[str, bytes] = {}
         self._files: dict[str, StoredFile] = {}
+        self._cards: dict[str, CardEntity] = {}
+        self._card_ops: list[CardOp] = []
         self._listeners: list[ChangeListener] = []
         self.default_user = self.user(None)
 
@@ -223,6 +228,14 @@ class World:
         self._tell(message.message_id)
         return message
 
+    def change_message(self, message_id: str, change: Callable[[Message], Message]) -> Message:
+        """Replace a message by ``change(message)`` atomically. Raises: UnknownRecordError."""
+        with self._lock:
+            changed = change(self.message(message_id))
+            self._messages[message_id] = changed
+        self._tell(message_id)
+        return changed
+
     def messages_in(self, chat_id: str) -> tuple[Message, ...]:
         with self._lock:
             return tuple(m for m in self._messages.values() if m.chat_id == chat_id)
@@ -281,6 +294,41 @@ class World:
     def remember_uuid(self, app_id: str, uuid: str, message_id: str) -> None:
         with self._lock:
             self._uuids[(app_id, uuid)] = (message_id, self._clock())
+
+    # CardKit card entities
+
+    def store_card(self, card: CardEntity) -> CardEntity:
+        """Add or replace a card entity; the message showing it (if sent) shows it anew."""
+        shown: str | None = None
+        with self._lock:
+            self._cards[card.card_id] = card
+            message = self._messages.get(card.message_id or "")
+            if message is not None and message.content != card.content:
+                self._messages[message.message_id] = dataclasses.replace(
+                    message, content=card.content, update_time=self.now_ms(), updated=True
+                )
+                shown = message.message_id
+        if shown is not None:
+            self._tell(shown)
+        return card
+
+    def card(self, card_id: str) -> CardEntity:
+        with self._lock:
+            if card_id not in self._cards:
+                raise UnknownRecordError(f"no card entity {card_id!r}")
+            return self._cards[card_id]
+
+    def record_card_op(self, draft: CardOp) -> CardOp:
+        """Append an accepted CardKit call, numbering it and stamping the time."""
+        with self._lock:
+            op = dataclasses.replace(draft, seq=len(self._card_ops) + 1, at=self.now_ms())
+            self._card_ops.append(op)
+            return op
+
+    @property
+    def card_ops(self) -> tuple[CardOp, ...]:
+        with self._lock:
+            return tuple(self._card_ops)
 
     # events, deliveries, acks
 

@@ -338,16 +338,21 @@ class UnifiedICC:
         await self._input.verify_ours(record)
         return await self._backend.capture(record.window_id, ansi=ansi)
 
-    async def capture_screenshot(self, window_id: WindowId) -> bytes:
-        """The window's screen rendered to PNG, with its colours, at the pane's size.
+    async def capture_screenshot(self, window_id: WindowId, *, full: bool = False) -> bytes:
+        """The window's screen rendered to PNG, with its colours, CJK and box drawing.
 
-        Rendering runs in a worker thread. Safe to cancel.
+        By default, for a phone: only the rows and columns that hold content and the cursor's
+        line, with a one-cell margin, drawn at twice the cell size (fonts twice as large, so
+        zoomed text stays sharp) when that content fits in half the pane's width, else at
+        the normal size (never wider than the whole pane's picture). ``full``: the whole
+        pane at the normal cell size (a 200 x 50 pane is 2024 x 974 px). Rendering runs in a
+        worker thread. Safe to cancel.
         Raises: WindowNotFoundError, TmuxError.
         """
         self._require_started()
         record = self._record(window_id)
         await self._input.verify_ours(record)
-        png = await self._reporter.screenshot(record)
+        png = await self._reporter.screenshot(record, full=full)
         if png is None:
             raise WindowNotFoundError(f"window {window_id} is gone", window_id=window_id)
         return png

@@ -8,12 +8,14 @@ window's screen to PNG. Changes nothing; knows nothing of chats.
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 from unified_icc.errors import TmuxError
 from unified_icc.persistence import StateFile
 from unified_icc.providers import ProviderRegistry
 from unified_icc.screen_watch import ScreenWatch
-from unified_icc.terminal import ScreenshotRenderer
+from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
+from unified_icc.terminal.crop import ContentCrop
 from unified_icc.tmux import TmuxBackend
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
@@ -25,6 +27,10 @@ from unified_icc.window_views import (
 )
 
 __all__ = ["HealthReporter"]
+
+# A phone shows a picture about 390 px wide and lets the user zoom in: crop to the content and
+# draw it twice as large, so the zoomed text is sharp rather than an enlarged blur.
+_PHONE_SCALE: Final = 2
 
 
 class HealthReporter:
@@ -45,7 +51,7 @@ class HealthReporter:
         self._providers = providers
         self._state_file = state_file
         self._versions: tuple[ProviderHealth, ...] | None = None
-        self._renderer: ScreenshotRenderer | None = None
+        self._renderers: dict[bool, ScreenshotRenderer] = {}  # by full, made on first use
 
     async def health(self) -> GatewayHealth:
         """See UnifiedICC.health."""
@@ -73,17 +79,39 @@ class HealthReporter:
         panes = await self._backend.list_panes(self._session)
         return build_survey(snapshot.windows, snapshot.bindings, panes, self._providers)
 
-    async def screenshot(self, record: WindowRecord) -> bytes | None:
-        """The window's screen as PNG at its pane's size; None when the pane is gone."""
+    async def screenshot(self, record: WindowRecord, *, full: bool = False) -> bytes | None:
+        """The window's screen as PNG; None when the pane is gone.
+
+        full: the whole pane at the default scale. Otherwise the cells holding content and the
+        cursor's line, with a one-cell margin, at twice the scale when they fit in half the
+        pane's width (see UnifiedICC).
+        """
         ansi = await self._backend.capture(record.window_id, ansi=True)
         panes = await self._backend.list_panes(self._session)
         pane = next((p for p in panes if p.window_id == record.window_id), None)
         if pane is None:
             return None
-        if self._renderer is None:
-            self._renderer = ScreenshotRenderer()
-        renderer = self._renderer
-        return await asyncio.to_thread(renderer.render, ansi, columns=pane.width, rows=pane.height)
+        if full:
+            return await asyncio.to_thread(self._renderer(full=True).render, ansi,
+                                           columns=pane.width, rows=pane.height)  # fmt: skip
+        crop = ContentCrop(cursor=await self._backend.cursor(record.window_id))
+        return await asyncio.to_thread(self._phone_picture, ansi, pane.width, pane.height, crop)
+
+    def _phone_picture(self, ansi: str, columns: int, rows: int, crop: ContentCrop) -> bytes:
+        """The crop at twice the scale, or at the normal scale when the content is more than
+        half the pane wide: a picture never wider than the whole pane's (a wide status line
+        at twice the scale would be harder to read on a phone, not easier)."""
+        phone = self._renderer(full=False)
+        box = phone.content_box(ansi, columns=columns, rows=rows, crop=crop)
+        renderer = phone if box.columns * _PHONE_SCALE <= columns else self._renderer(full=True)
+        return renderer.render(ansi, columns=columns, rows=rows, crop=crop)
+
+    def _renderer(self, *, full: bool) -> ScreenshotRenderer:
+        # Kept between screenshots: loading the fonts and drawing glyphs is the slow part.
+        if full not in self._renderers:
+            scale = 1 if full else _PHONE_SCALE
+            self._renderers[full] = ScreenshotRenderer(style=ScreenshotStyle(scale=scale))
+        return self._renderers[full]
 
     async def _provider_health(self) -> tuple[ProviderHealth, ...]:
         if self._versions is None:

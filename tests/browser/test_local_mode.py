@@ -116,6 +116,15 @@ async def walk(page: Page, *steps: tuple[str, str]) -> None:
         await expect(bot_says(page, answer).last).to_be_visible(timeout=REPLY_TIMEOUT)
 
 
+async def tap(page: Page, *steps: tuple[str, str]) -> None:
+    """For each step, wait for the bot's newest card showing the text, and tap its button."""
+    for shown, label in steps:
+        card = page.locator(".msg.from-bot .card", has_text=shown).last
+        button = card.locator("button.card-button", has_text=label)
+        await expect(button).to_be_enabled(timeout=REPLY_TIMEOUT)
+        await button.click()
+
+
 async def test_a_newcomer_sends_help_and_reads_the_answer(
     chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
 ) -> None:
@@ -158,15 +167,19 @@ async def test_a_topic_gets_its_own_answers_and_a_stranger_gets_none(
     assert "ou_local_stranger" in refused[0]
 
 
-async def test_the_wizard_opens_a_shell_whose_output_comes_back_as_a_card(
+async def test_the_wizard_done_by_taps_opens_a_shell_whose_output_comes_back_as_a_card(
     chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None
 ) -> None:
     page, started = chat
+    (world.workspace / "demo").mkdir()
     started.append(cclark := LocalCclark(world, {"shell": bash()}))
     await open_chat(page, cclark)
 
-    await walk(page, ("#new", "Folder:"), ("#mkdir demo", "Created"), ("ok", "Which agent"),
-               ("shell", "Session started: shell"))  # fmt: skip
+    await say(page, "#new")
+    demo = str((world.workspace / "demo").resolve())
+    await tap(page, ("Folder:", "📁 demo"), (f"Folder: {demo}", "✅ Use this folder"),
+              ("Which agent", "shell"))  # fmt: skip
+    await expect(bot_says(page, "Session started: shell")).to_be_visible(timeout=REPLY_TIMEOUT)
     await say(page, "echo hello-from-$((40 + 2))")
 
     card = page.locator(".msg.from-bot .card", has_text="hello-from-42")
@@ -178,7 +191,7 @@ async def test_the_wizard_opens_a_shell_whose_output_comes_back_as_a_card(
     await expect(bot_says(page, "✅ shell · demo: hello-from-42")).to_be_visible()
 
 
-async def test_a_claude_permission_prompt_is_a_card_answered_with_1_in_the_page(
+async def test_a_claude_session_started_by_taps_has_its_permission_answered_by_a_tap(
     chat: tuple[Page, list[LocalCclark]], world: World, tmux_cleanup: None, clean_env: None
 ) -> None:
     page, started = chat
@@ -190,24 +203,27 @@ async def test_a_claude_permission_prompt_is_a_card_answered_with_1_in_the_page(
         started.append(cclark := LocalCclark(world, {"shell": bash(), "claude": claude}))
         try:
             await open_chat(page, cclark)
-            wizard = [("#new", "Folder:"), ("demo", "demo"), ("ok", "Which agent"),
-                      ("claude", "Mode for claude"), ("standard", "Session started: claude")]
-            await walk(page, *wizard)
-
-            await say(page, "BASH: touch from-the-page.txt")
-            prompt = page.locator(".msg.from-bot .card", has_text="Reply with a number")
-            await expect(prompt).to_be_visible(timeout=60_000)
-            await expect(prompt.locator(".card-header")).to_have_attribute("data-template",
-                                                                           "orange")  # fmt: skip
-            await expect(prompt).to_contain_text("touch from-the-page.txt")
-            await expect(prompt).to_contain_text("1. Yes")
-            await expect(prompt).to_contain_text("3. No")
-            answered = page.locator(".msg.from-bot .card", has_text="touch from-the-page.txt")
-            await say(page, "1")
-
-            await expect(answered.filter(has_text="You chose 1. Yes")).to_be_visible(
+            await say(page, "#new")
+            await tap(page, ("Folder:", "📁 demo"), (f"Folder: {demo.resolve()}",
+                      "✅ Use this folder"), ("Which agent", "claude"),
+                      ("Mode for claude", "standard"))  # fmt: skip
+            await expect(bot_says(page, "Session started: claude")).to_be_visible(
                 timeout=REPLY_TIMEOUT
             )
+
+            await say(page, "BASH: touch from-the-page.txt")
+            prompt = page.locator(".msg.from-bot .card", has_text="Permission needed")
+            await expect(prompt.locator(".card-header")).to_have_attribute(
+                "data-template", "orange", timeout=60_000
+            )
+            await expect(prompt).to_contain_text("3. No")
+            await prompt.locator("button.card-button", has_text="1. Yes").click()
+
+            await expect(page.locator("#toast")).to_have_text("Chose 1. Yes")
+            await expect(prompt.filter(has_text="You chose 1. Yes")).to_be_visible(
+                timeout=REPLY_TIMEOUT
+            )
+            await expect(prompt.locator("button.card-button")).to_have_count(0)
             await wait_until((demo / "from-the-page.txt").exists, what="the approved file")
         finally:
             started[-1].stop()

@@ -14,11 +14,10 @@ import time
 import pytest
 from PIL import Image
 
-from bot_process import ALICE, MALLORY, Bot, card_with, next_text, reply_to
+from bot_process import ALICE, MALLORY, Bot, bot_with_window, card_with, next_text, reply_to
 from chat_view import card_text
 from feishu_emulator import App, ChatType, ClientConfig, Emulator, RefuseMode
 from support import World, wait_until
-from unified_icc import ChannelId, UnifiedICC, load_config
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.e2e
@@ -132,19 +131,8 @@ async def test_an_event_in_two_parts_is_handled(bot: Bot, emu: Emulator) -> None
     assert (await reply_to(emu, "#help", chat="oc_parts", parts=2)).startswith("cclark drives")
 
 
-async def _bot_with_window(world: World, emu: Emulator, provider: str, chat: str) -> Bot:
-    running = Bot(world, emu)
-    running.write_config()
-    async with UnifiedICC(load_config()) as gateway:
-        await gateway.create_window(world.workspace, provider,
-                                    channel_id=ChannelId(f"feishu:main:{chat}"))  # fmt: skip
-        await wait_until(lambda: world.agent_entries("started"), what="the agent")
-    running.start()
-    return running
-
-
 async def test_a_slow_gateway_call_does_not_delay_the_ack(world: World, emu: Emulator) -> None:
-    running = await _bot_with_window(world, emu, "codex", "oc_slow")
+    running = await bot_with_window(world, emu, "codex", "oc_slow")
     try:
         await emu.wait_connected(within=60)
         posted = await emu.post_text("take your time", chat_id="oc_slow", sender_open_id=ALICE)
@@ -159,7 +147,7 @@ async def test_a_slow_gateway_call_does_not_delay_the_ack(world: World, emu: Emu
 async def test_text_reaches_the_bound_agent_and_its_reply_comes_back(
     world: World, emu: Emulator
 ) -> None:
-    running = await _bot_with_window(world, emu, "claude", "oc_agent")
+    running = await bot_with_window(world, emu, "claude", "oc_agent")
     try:
         await emu.wait_connected(within=60)
         posted = await emu.post_text("please say hi", chat_id="oc_agent", sender_open_id=ALICE)
@@ -174,11 +162,13 @@ async def test_text_reaches_the_bound_agent_and_its_reply_comes_back(
     assert [s["text"] for s in world.agent_entries("submit")] == ["please say hi"]
 
 
-async def test_screenshot_arrives_as_an_image_of_the_pane(world: World, emu: Emulator) -> None:
-    running = await _bot_with_window(world, emu, "shell", "oc_shot")
+async def test_screenshot_full_arrives_as_an_image_of_the_whole_pane(
+    world: World, emu: Emulator
+) -> None:
+    running = await bot_with_window(world, emu, "shell", "oc_shot")
     try:
         await emu.wait_connected(within=60)
-        await emu.post_text("#screenshot", chat_id="oc_shot", sender_open_id=ALICE)
+        await emu.post_text("#screenshot full", chat_id="oc_shot", sender_open_id=ALICE)
         (sent,) = await emu.wait_for_sent(1, chat_id="oc_shot", within=30)
     finally:
         running.stop()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot_process import ALICE, Bot, card_with, next_text, reply_to
-from chat_view import card_text, colour
+from bot_process import ALICE, MALLORY, Bot, card_with, next_text, reply_to
+from chat_view import buttons, card_text, colour
 from fakes.agent_homes import INHERITED_ENV_TO_DROP, kill_home_processes, seed_agent_home
 from fakes.model_apis import FakeModelAPIs, Reply
 from feishu_emulator import Emulator, Message
@@ -130,3 +130,54 @@ async def test_a_chat_drives_the_real_claude_through_replies_prompts_and_a_long_
     assert stopped.startswith("Sent Escape: the agent stopped before replying")
     before = await session.say("Say again")
     assert await session.turn_done(before) == "✅ claude · demo: FAKE-REPLY: you said 'Say again'"
+
+
+async def test_the_prompt_cards_buttons_approve_refuse_and_ignore_a_stranger(
+    session: Session, world: World
+) -> None:
+    emu = session.emu
+
+    # A stranger's tap changes nothing and is audited; Alice's "Yes" runs the command, and
+    # the card shows her choice; a second tap on it is told the question is answered.
+    before = await session.say("BASH: touch tapped-yes.txt")
+    asked = await session.prompt_card("touch tapped-yes.txt")
+    yes = _button(asked, "1. Yes")
+    stranger = await emu.click(asked.message_id, yes, operator_open_id=MALLORY)
+    assert stranger.toast_text == "You are not on this bot's allowlist: nothing was done."
+    assert colour(emu.message(asked.message_id).body()) == "orange"
+    approved = await emu.click(asked.message_id, yes, operator_open_id=ALICE)
+    assert approved.answered
+    assert approved.seconds is not None
+    assert approved.seconds < 3.0
+    assert approved.toast_text == "Chose 1. Yes"
+    await wait_until((session.demo / "tapped-yes.txt").exists, what="the approved file")
+    await session.card(asked.message_id, "You chose **1.** Yes")
+    again = await emu.click(asked.message_id, yes, operator_open_id=ALICE)
+    assert again.toast_text == "Already answered: You chose 1."
+    await session.turn_done(before)
+
+    # "No" refuses: nothing runs, and the card says so.
+    before = await session.say("BASH: touch tapped-no.txt")
+    asked = await session.prompt_card("touch tapped-no.txt")
+    refused = await emu.click(asked.message_id, _button(asked, "3. No"), operator_open_id=ALICE)
+    assert refused.toast_text.startswith("Chose 3. No")
+    await session.card(asked.message_id, "You chose **3.** No")
+    await session.turn_done(before)
+    assert not (session.demo / "tapped-no.txt").exists()
+
+    audit = [json.loads(line) for line in (world.config_dir / "audit.jsonl").read_text()
+             .splitlines()]  # fmt: skip
+    assert [(r["user"], r["detail"]) for r in audit if r["kind"] == "refusal"] == [
+        (MALLORY, "card tap from a sender not on allowed_users")
+    ]
+    assert [r["detail"] for r in audit if r["kind"] == "prompt_answer"] == [
+        "1 (button)", "3 (button)"
+    ]
+
+
+def _button(card: Message, prefix: str) -> dict[str, object]:
+    """The value of the card's button whose label starts with prefix."""
+    found = buttons(card.body())
+    label = next((label for label in found if label.startswith(prefix)), None)
+    assert label is not None, f"no button {prefix!r} among {list(found)}"
+    return found[label]

@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from pydantic import SecretStr
 from tests.cclark.feishu_fake import FeishuFake, Scripted
 
@@ -20,12 +24,13 @@ from cclark.config import FeishuApp
 from cclark.errors import (
     FeishuApiError,
     FeishuAuthError,
+    FeishuPermissionError,
     FeishuRateLimited,
     TopicRootUnknownError,
 )
 from cclark.event_parsers import channel_id_for, parse_message_event
-from cclark.feishu_client import FeishuClient, FeishuClientSettings
-from feishu_emulator import Api, Emulator
+from cclark.feishu_client import FeishuClient, FeishuClientSettings, card_entity_content
+from feishu_emulator import Api, App, ChatType, Emulator
 from unified_icc import Journal
 
 CHAT = "oc_chat_a"
@@ -426,3 +431,230 @@ async def test_the_bot_learns_its_own_open_id_from_the_platform_once(
             await client.close()
 
     assert first == again == emu.app.bot_open_id
+
+
+# CardKit card entities and reactions, against the emulator
+
+
+def streaming_card(text: str = "", *, streaming: bool = True) -> dict[str, Any]:
+    return {
+        "schema": "2.0",
+        "config": {"streaming_mode": streaming},
+        "body": {"elements": [{"tag": "markdown", "content": text, "element_id": "answer"}]},
+    }
+
+
+def answer_text(card: dict[str, Any]) -> str:
+    return str(card["body"]["elements"][0]["content"])
+
+
+def emulated(emu: Emulator, app: App | None = None, domain: str | None = None) -> FeishuApp:
+    chosen = app or emu.app
+    return FeishuApp(name="main", app_id=chosen.app_id, app_secret=SecretStr(chosen.app_secret),
+                     domain=domain or emu.url)  # fmt: skip
+
+
+@pytest.fixture
+async def emu_client(emu: Emulator, clock: FakeClock) -> AsyncIterator[FeishuClient]:
+    feishu = FeishuClient(emulated(emu), clock=clock)
+    yield feishu
+    await feishu.close()
+
+
+class SleepingClock(FakeClock):
+    """Real time, with every sleep recorded: for pacing against the emulator's real windows."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(seconds)
+
+
+class LostAnswerProxy:
+    """Forwards everything to the emulator, but answers the first request whose path ends
+    with ``suffix`` with a proxy's 502 page: that call went through, its answer was lost."""
+
+    def __init__(self, upstream: str, suffix: str) -> None:
+        self._upstream, self._suffix = upstream, suffix
+        self._runner: web.AppRunner | None = None
+        self.lost = 0
+
+    async def start(self) -> str:
+        application = web.Application()
+        application.router.add_route("*", "/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(application)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        wanted = ("Authorization", "Content-Type")
+        headers = {k: v for k, v in request.headers.items() if k in wanted}
+        url, data = self._upstream + request.path_qs, await request.read()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(request.method, url, data=data, headers=headers) as answer,
+        ):
+            status, body, kind = answer.status, await answer.read(), answer.content_type
+        if request.path.endswith(self._suffix) and not self.lost:
+            self.lost += 1
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>",
+                                content_type="text/html")  # fmt: skip
+        return web.Response(status=status, body=body, content_type=kind)
+
+
+async def test_a_card_entity_streams_into_the_message_it_was_sent_as(
+    emu: Emulator, emu_client: FeishuClient
+) -> None:
+    chat = emu.open_chat()
+    card_id = await emu_client.create_card_entity(streaming_card())
+    content = card_entity_content(card_id)
+    message_id = await emu_client.send_message(chat.chat_id, "interactive", content)
+
+    for n, text in enumerate(["Hel", "Hello, wor", "Hello, world."], start=1):
+        await emu_client.stream_card_text(card_id, "answer", text, sequence=n)
+    await emu_client.set_card_settings(card_id, {"config": {"streaming_mode": False}}, sequence=4)
+
+    shown = emu.message(message_id).body()
+    assert answer_text(shown) == "Hello, world."
+    assert shown["config"]["streaming_mode"] is False
+    entity = emu.card_entity_of(message_id)
+    assert entity is not None
+    assert entity.card_id == card_id
+    changes = emu.card_ops(card_id)[1:]
+    assert [c.sequence for c in changes] == [1, 2, 3, 4]
+    assert len({c.uuid for c in changes}) == 4  # one idempotency key per call
+
+
+async def test_a_reply_in_a_topic_sends_a_card_entity_that_is_then_replaced(
+    emu: Emulator, emu_client: FeishuClient
+) -> None:
+    posted = await emu.post_text("go", chat_id="oc_cards", chat_type=ChatType.GROUP)
+    assert posted.message is not None
+    card_id = await emu_client.create_card_entity(streaming_card())
+    content = card_entity_content(card_id)
+    message_id = await emu_client.reply(
+        posted.message.message_id, "interactive", content, in_thread=True, chat_id="oc_cards"
+    )
+    final = streaming_card("done", streaming=False)
+
+    await emu_client.replace_card_entity(card_id, final, sequence=1)
+
+    shown = emu.message(message_id)
+    assert shown.body() == final
+    assert shown.thread_id is not None
+
+
+async def test_an_app_without_the_cardkit_scope_gets_a_permission_error_at_once(
+    emu: Emulator, clock: FakeClock
+) -> None:
+    feishu = FeishuClient(emulated(emu, emu.register_app(App(cardkit=False))), clock=clock)
+    try:
+        with pytest.raises(FeishuPermissionError) as caught:
+            await feishu.create_card_entity(streaming_card())
+    finally:
+        await feishu.close()
+
+    error = caught.value
+    assert isinstance(error, FeishuApiError)
+    assert (error.code, error.http_status) == (99991672, 400)
+    assert error.scopes == ("cardkit:card:write",)
+    assert "add it in the developer console" in str(error)
+    assert error.log_id
+    assert clock.sleeps == []
+    assert emu.card_ops() == ()
+
+
+async def test_a_transient_500_on_a_card_call_is_retried(
+    emu: Emulator, emu_client: FeishuClient, clock: FakeClock
+) -> None:
+    card_id = await emu_client.create_card_entity(streaming_card())
+    emu.fail_next(api=Api.CARD_ELEMENT_CONTENT)
+
+    await emu_client.stream_card_text(card_id, "answer", "after a 500", sequence=1)
+
+    assert len(clock.sleeps) == 1
+    [_, streamed] = emu.card_ops(card_id)
+    assert (streamed.sequence, streamed.content) == (1, "after a 500")
+
+
+async def test_a_stale_sequence_is_refused_without_a_retry(
+    emu: Emulator, emu_client: FeishuClient, clock: FakeClock
+) -> None:
+    card_id = await emu_client.create_card_entity(streaming_card())
+    await emu_client.stream_card_text(card_id, "answer", "two", sequence=2)
+
+    with pytest.raises(FeishuApiError) as caught:
+        await emu_client.stream_card_text(card_id, "answer", "one", sequence=1)
+
+    assert caught.value.code == 300317
+    assert clock.sleeps == []
+
+
+async def test_a_retried_card_call_whose_first_attempt_went_through_is_done(
+    emu: Emulator, clock: FakeClock
+) -> None:
+    proxy = LostAnswerProxy(emu.url, "/content")
+    feishu = FeishuClient(emulated(emu, domain=await proxy.start()), clock=clock)
+    try:
+        card_id = await feishu.create_card_entity(streaming_card())
+        await feishu.stream_card_text(card_id, "answer", "once", sequence=1)
+    finally:
+        await feishu.close()
+        await proxy.stop()
+
+    assert proxy.lost == 1
+    assert len(clock.sleeps) == 1
+    assert [op.content for op in emu.card_ops(card_id)[1:]] == ["once"]
+
+
+async def test_card_calls_are_paced_to_the_platforms_ten_a_second_per_card(
+    emu: Emulator,
+) -> None:
+    clock = SleepingClock()
+    feishu = FeishuClient(emulated(emu), clock=clock)
+    try:
+        card_id = await feishu.create_card_entity(streaming_card())
+        for n in range(1, 11):
+            await feishu.stream_card_text(card_id, "answer", f"t{n}", sequence=n)
+    finally:
+        await feishu.close()
+
+    assert len(emu.card_ops(card_id)) == 11
+    assert len(clock.sleeps) == 1
+    assert 0 < clock.sleeps[0] <= 1.0
+
+
+async def test_the_bot_adds_and_removes_a_reaction(emu: Emulator, emu_client: FeishuClient) -> None:
+    posted = await emu.post_text("run the tests")
+    assert posted.message is not None
+    message_id = posted.message.message_id
+
+    reaction_id = await emu_client.add_reaction(message_id, "OnIt")
+    added = emu.reactions(message_id)
+    await emu_client.remove_reaction(message_id, reaction_id)
+
+    assert [(r.reaction_id, r.emoji_type) for r in added] == [(reaction_id, "OnIt")]
+    assert emu.reactions(message_id) == ()
+    with pytest.raises(FeishuApiError) as caught:
+        await emu_client.remove_reaction(message_id, reaction_id)
+    assert caught.value.code == 231011
+
+
+async def test_an_unknown_emoji_type_is_refused_without_a_retry(
+    emu: Emulator, emu_client: FeishuClient, clock: FakeClock
+) -> None:
+    posted = await emu.post_text("run the tests")
+    assert posted.message is not None
+
+    with pytest.raises(FeishuApiError) as caught:
+        await emu_client.add_reaction(posted.message.message_id, "CROSS")
+
+    assert caught.value.code == 231001
+    assert clock.sleeps == []

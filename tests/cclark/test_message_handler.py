@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -13,6 +14,7 @@ from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.handlers import MessageHandler
 from cclark.handlers.message import FEEDBACK
+from chat_view import question_text
 from support import World, wait_until
 from unified_icc import ChannelId, PromptInfo, PromptKind, UnifiedICC, WindowId
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
@@ -21,12 +23,20 @@ pytestmark = pytest.mark.integration
 
 
 class Replies:
+    """What the chat got: texts, and the text of each new question card, in order."""
+
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.images: list[bytes] = []
+        self.cards: dict[str, dict[str, Any]] = {}
 
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
         self.sent.append(text)
+
+    async def reply_card(self, event: FeishuMessageEvent, key: str, card: dict[str, Any]) -> None:
+        if key not in self.cards:
+            self.sent.append(question_text(card) or "")
+        self.cards[key] = card
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         self.images.append(png)
@@ -228,21 +238,25 @@ async def test_status_and_verbose(gateway: UnifiedICC, world: World, tmp_path: P
     assert wrong.startswith("Send #verbose on")
 
 
-async def test_screenshot_sends_the_terminal_as_a_png_at_the_panes_size(
+async def test_screenshot_full_sends_the_whole_pane_and_plain_screenshot_the_part_in_use(
     gateway: UnifiedICC, world: World, tmp_path: Path
 ) -> None:
     handler, replies = _handler(gateway, tmp_path)
     await _say(handler, replies, "#new", "ok", "shell")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
 
+    await handler.handle(_event("#screenshot full"))
     await handler.handle(_event("#screenshot"))
+    await handler.handle(_event("#screenshot everything"))
 
-    (png,) = replies.images
-    image = Image.open(io.BytesIO(png))
+    full, cropped = (Image.open(io.BytesIO(png)) for png in replies.images)
     cell, pad = ScreenshotRenderer().cell, ScreenshotStyle().padding
-    assert image.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
-    colours = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
+    assert full.size == (200 * cell.width + 2 * pad, 50 * cell.height + 2 * pad)
+    colours = full.convert("RGB").getcolors(maxcolors=1 << 24) or []
     assert len(colours) > 2  # not blank: the agent's coloured greeting was drawn
+    assert cropped.size[0] < full.size[0] / 2
+    assert cropped.size[1] < full.size[1] / 2
+    assert replies.sent[-1].startswith("Send #screenshot (the part of the screen in use)")
 
 
 @pytest.mark.parametrize("text", ["²", "①", "5" * 5000])

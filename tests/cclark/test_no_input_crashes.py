@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,7 @@ from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, channel_id_for
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
 from cclark.seen_messages import SeenMessages
+from chat_view import card_text
 from support import World, wait_until
 from unified_icc import PromptInfo, UnifiedICC, WindowId
 
@@ -116,6 +118,9 @@ class Rig:
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         self.replies[event.message_id].append(f"<image of {len(png)} bytes>")
+
+    async def reply_card(self, event: FeishuMessageEvent, key: str, card: dict[str, Any]) -> None:
+        self.replies[event.message_id].append(card_text(card))
 
     async def send(self, chat: str, text: str) -> str:
         """Post text as a raw event, wait until the handler finished it; its message id."""

@@ -21,6 +21,7 @@ class FakeTmux:
     def __init__(self) -> None:
         self.panes: tuple[PaneInfo, ...] = ()
         self.screens: dict[str, str] = {}
+        self.cursors: dict[str, tuple[int, int] | None] = {}
         self.calls: Counter[str] = Counter()
 
     async def list_panes(self, session: str) -> tuple[PaneInfo, ...]:
@@ -30,6 +31,10 @@ class FakeTmux:
     async def capture(self, target: WindowId, *, ansi: bool = False) -> str:
         self.calls["capture"] += 1
         return self.screens.get(target, "")
+
+    async def cursor(self, target: WindowId) -> tuple[int, int] | None:
+        self.calls["cursor"] += 1
+        return self.cursors.get(target, (0, 0))
 
     async def create_window(self, spec: WindowSpec) -> CreatedWindow:
         raise AssertionError("not scripted")

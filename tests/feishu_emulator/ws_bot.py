@@ -10,12 +10,17 @@ Every line written to --out is one JSON object:
      "create_time"}
     {"kind": "reconnecting"} / {"kind": "reconnected"}
     {"kind": "replied", "message_id", "code", "msg"}
+    {"kind": "tap", "event_id", "operator_open_id", "chat_id", "message_id", "value"}
 
 What the handler does is steered by the message text, so one process serves many tests:
     "[echo]"       reply "echo: <text>" over REST, from a worker thread so that the handler
                    returns at once (the ack must be back within 3 s)
     "[sleep=0.3]"  block the handler that long (the SDK reports it as biz_rt)
     "[fail]"       raise after recording, which the SDK acks with code 500
+    "[card]"       reply with a shared card holding one button (value {"say": "tapped"})
+
+A tap (card.action.trigger) is recorded and answered as its value says: after "sleep"
+seconds, with a toast of "toast" and, when "card" is a string, a card showing that text.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ from lark_oapi.api.im.v1 import (
     P2ImMessageReceiveV1,
     ReplyMessageRequest,
     ReplyMessageRequestBody,
+)
+from lark_oapi.event.callback.model.p2_card_action_trigger import (
+    P2CardActionTrigger,
+    P2CardActionTriggerResponse,
 )
 
 SLEEP = re.compile(r"\[sleep=(\d+(?:\.\d+)?)\]")
@@ -60,11 +69,25 @@ class Recorder:
             out.write(json.dumps(fields, ensure_ascii=False) + "\n")
 
 
+def card_showing(text: str, *, with_button: bool) -> dict[str, Any]:
+    """A shared 2.0 card with text and, optionally, one callback button."""
+    elements: list[dict[str, Any]] = [{"tag": "markdown", "content": text}]
+    tap = {"type": "callback", "value": {"say": "tapped"}}
+    if with_button:
+        elements.append({"tag": "button", "text": {"tag": "plain_text", "content": "Tap"},
+                         "behaviors": [tap]})  # fmt: skip
+    return {"schema": "2.0", "config": {"update_multi": True},
+            "header": {"title": {"tag": "plain_text", "content": "Card"}, "template": "blue"},
+            "body": {"elements": elements}}  # fmt: skip
+
+
 def _echo(rest: lark.Client, record: Recorder, message_id: str, text: str) -> None:
+    card = "[card]" in text
+    content = card_showing(text, with_button=True) if card else {"text": f"echo: {text}"}
     body = (
         ReplyMessageRequestBody.builder()
-        .msg_type("text")
-        .content(json.dumps({"text": f"echo: {text}"}))
+        .msg_type("interactive" if card else "text")
+        .content(json.dumps(content))
         .uuid(f"echo-{message_id}")
         .build()
     )
@@ -98,10 +121,27 @@ def _on_message(
             time.sleep(float(sleep[1]))
         if "[fail]" in text:
             raise RuntimeError("the handler fails on purpose")
-        if "[echo]" in text:
+        if "[echo]" in text or "[card]" in text:
             pool.submit(_echo, rest, record, message.message_id, text)
 
     return on_message
+
+
+def _on_tap(record: Recorder) -> Callable[[P2CardActionTrigger], P2CardActionTriggerResponse]:
+    def on_tap(data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+        event = data.event
+        value = event.action.value or {}
+        record(kind="tap", event_id=data.header.event_id,
+               operator_open_id=event.operator.open_id, chat_id=event.context.open_chat_id,
+               message_id=event.context.open_message_id, value=value)  # fmt: skip
+        time.sleep(float(value.get("sleep", 0)))
+        answer: dict[str, Any] = {"toast": {"type": "success", "content": value.get("toast", "")}}
+        if isinstance(value.get("card"), str):
+            answer["card"] = {"type": "raw",
+                              "data": card_showing(value["card"], with_button=False)}  # fmt: skip
+        return P2CardActionTriggerResponse(answer)
+
+    return on_tap
 
 
 def main() -> None:
@@ -122,6 +162,7 @@ def main() -> None:
     handler = (
         lark.EventDispatcherHandler.builder("", "")
         .register_p2_im_message_receive_v1(_on_message(args, record, rest, pool))
+        .register_p2_card_action_trigger(_on_tap(record))
         .build()
     )
     client = lark.ws.Client(

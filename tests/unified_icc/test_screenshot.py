@@ -1,8 +1,13 @@
-"""Screenshots: ANSI pane captures → PNG, checked by size, colours, cells and a golden image."""
+"""Screenshots: ANSI pane captures → PNG, checked by size, colours, cells and golden images.
+
+UPDATE_GOLDEN=1 rewrites the golden PNGs from the renderer before comparing: do it only after
+an intended change to the drawing, and look at the pictures before committing them.
+"""
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 from pathlib import Path
@@ -11,6 +16,7 @@ from typing import NamedTuple
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from unified_icc.terminal.crop import ContentCrop
 from unified_icc.terminal.fonts import FontFiles
 from unified_icc.terminal.screenshot import (
     RGB,
@@ -26,6 +32,13 @@ CAPTURES = sorted((FIXTURES / "screens").rglob("*.ansi"))
 GOLDEN_ANSI = FIXTURES / "screenshots" / "golden.ansi"
 GOLDEN_PNG = FIXTURES / "screenshots" / "golden.png"
 GOLDEN_COLUMNS, GOLDEN_ROWS = 64, 14
+# A 10 x 60 framed panel at rows 3-12, columns 8-67 of a 200 x 50 pane; the cursor follows its
+# prompt. Its text spans columns 10-52, and the frame's sides are cut as any rule beyond the
+# text is: cropped with a one-cell margin to rows 2-13 and columns 9-53.
+CROP_ANSI = FIXTURES / "screenshots" / "crop-10x60.ansi"
+CROP_PNG = FIXTURES / "screenshots" / "crop-10x60.png"
+CROP_CURSOR = (37, 11)
+CROP_CELLS = (45, 12)
 # A different FreeType or Pillow patch release moves anti-aliasing a little, never a glyph,
 # a colour or a line: compare the whole picture loosely and every half cell more tightly.
 GOLDEN_MEAN_TOLERANCE = 2.0  # mean absolute difference per channel, 0-255
@@ -118,23 +131,134 @@ def test_render_screenshot_200x50_is_well_under_a_second() -> None:
 # --- golden image -------------------------------------------------------------------------
 
 
-def test_render_screenshot_matches_golden_image() -> None:
-    """16/256/true colour, bold, faint, italic, underline, strike, reverse, CJK, box, braille.
+def assert_matches_golden(
+    png: bytes, golden_path: Path, *, cells: tuple[int, int], scale: int = 1
+) -> None:
+    """The picture equals the golden PNG within GOLDEN_*_TOLERANCE (cells: its columns, rows).
 
-    Regenerate after an intended change with the command in docs/screenshots.md, and look at it.
+    The blocks compared are half a cell of scale 1 whatever the scale, so that a changed glyph
+    weighs as much in a scaled picture. With UPDATE_GOLDEN=1 the golden file is rewritten first.
     """
-    ansi = GOLDEN_ANSI.read_text(encoding="utf-8")
-    image = decode(render_screenshot(ansi, columns=GOLDEN_COLUMNS, rows=GOLDEN_ROWS))
-    golden = Image.open(GOLDEN_PNG).convert("RGB")
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden_path.write_bytes(png)
+    image = decode(png)
+    golden = Image.open(golden_path).convert("RGB")
     assert image.size == golden.size
     mean = sum(ImageStat.Stat(ImageChops.difference(image, golden)).mean) / 3
     assert mean < GOLDEN_MEAN_TOLERANCE
-    half_cells = (GOLDEN_COLUMNS * 2, GOLDEN_ROWS * 2)
+    half_cells = (cells[0] * 2 * scale, cells[1] * 2 * scale)
     coarse = ImageChops.difference(
         image.resize(half_cells, Image.Resampling.BOX),
         golden.resize(half_cells, Image.Resampling.BOX),
     )
     assert max(high for _, high in ImageStat.Stat(coarse).extrema) <= GOLDEN_HALF_CELL_TOLERANCE
+
+
+def test_render_screenshot_matches_golden_image() -> None:
+    """16/256/true colour, bold, faint, italic, underline, strike, reverse, CJK, box, braille."""
+    ansi = GOLDEN_ANSI.read_text(encoding="utf-8")
+    png = render_screenshot(ansi, columns=GOLDEN_COLUMNS, rows=GOLDEN_ROWS)
+    assert_matches_golden(png, GOLDEN_PNG, cells=(GOLDEN_COLUMNS, GOLDEN_ROWS))
+
+
+def test_cropped_screenshot_of_10x60_content_matches_golden_at_twice_the_cell_size() -> None:
+    """The phone picture: the panel's text and a one-cell margin, every cell twice as large."""
+    ansi = CROP_ANSI.read_text(encoding="utf-8")
+    crop = ContentCrop(cursor=CROP_CURSOR)
+    png = render_screenshot(ansi, columns=200, rows=50, style=ScreenshotStyle(scale=2), crop=crop)
+    cell, padding = ScreenshotRenderer().cell, STYLE.padding
+    columns, rows = CROP_CELLS
+    assert decode(png).size == (
+        columns * 2 * cell.width + 2 * 2 * padding,
+        rows * 2 * cell.height + 2 * 2 * padding,
+    )
+    assert_matches_golden(png, CROP_PNG, cells=CROP_CELLS, scale=2)
+
+
+# --- phone crop at twice the scale ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def phone() -> ScreenshotRenderer:
+    return ScreenshotRenderer(style=ScreenshotStyle(padding=0, scale=2))
+
+
+def cell_centre(image: Image.Image, renderer: ScreenshotRenderer, column: int, row: int) -> RGB:
+    """The colour at the middle of a cell of a picture with padding 0."""
+    cell = renderer.cell
+    pixel = image.getpixel(
+        (column * cell.width + cell.width // 2, row * cell.height + cell.height // 2)
+    )
+    assert isinstance(pixel, tuple)
+    return pixel[0], pixel[1], pixel[2]
+
+
+def test_full_screenshot_of_a_200x50_pane_keeps_todays_size() -> None:
+    ansi = (FIXTURES / "screens/codex/0.169.0/c05-codex-spinner.ansi").read_text(encoding="utf-8")
+    assert decode(render_screenshot(ansi, columns=200, rows=50)).size == (2024, 974)
+
+
+def test_scale_two_doubles_cell_and_padding_exactly() -> None:
+    normal, double = ScreenshotRenderer(), ScreenshotRenderer(style=ScreenshotStyle(scale=2))
+    assert (double.cell.width, double.cell.height, double.cell.baseline) == (
+        2 * normal.cell.width, 2 * normal.cell.height, 2 * normal.cell.baseline
+    )  # fmt: skip
+    assert double.padding == 2 * normal.padding
+    image = decode(double.render("x", columns=200, rows=50))
+    assert image.size == (2 * 2024, 2 * 974)
+
+
+def test_scale_two_draws_a_larger_font_not_an_enlarged_picture() -> None:
+    small = ScreenshotRenderer(style=ScreenshotStyle(padding=0)).render_image(
+        "Ag", columns=2, rows=1
+    )
+    large = ScreenshotRenderer(style=ScreenshotStyle(padding=0, scale=2)).render_image(
+        "Ag", columns=2, rows=1
+    )
+    enlarged = small.resize(large.size, Image.Resampling.NEAREST)
+    assert large.size == enlarged.size
+    assert ImageChops.difference(large, enlarged).getbbox() is not None
+
+
+def test_crop_keeps_true_colour_and_256_colour_cells(phone: ScreenshotRenderer) -> None:
+    ansi = "\n" * 20 + " " * 100 + f"{E}48;2;12;34;56m  {E}48;5;208m  {E}38;2;200;10;90m█{E}0m"
+    image = phone.render_image(ansi, columns=200, rows=50, crop=ContentCrop(cursor=None))
+    # The box starts one cell before the first coloured cell, one row above it.
+    assert cell_centre(image, phone, 1, 1) == (12, 34, 56)
+    assert cell_centre(image, phone, 3, 1) == (255, 135, 0)
+    assert cell_centre(image, phone, 5, 1) == (200, 10, 90)
+    assert cell_centre(image, phone, 0, 1) == BACKGROUND  # the margin
+
+
+def test_crop_keeps_wide_characters_whole(phone: ScreenshotRenderer) -> None:
+    crop = ContentCrop(cursor=None, margin=0, min_columns=1)
+    image = phone.render_image(" " * 50 + "国", columns=80, rows=3, crop=crop)
+    width = phone.cell.width
+    assert image.width == 2 * width
+    assert ink_columns(image, 0, width) > width // 2
+    assert ink_columns(image, width, 2 * width) > width // 2  # the right half is drawn too
+
+
+def test_crop_keeps_box_drawing_lines_joined(phone: ScreenshotRenderer) -> None:
+    cell = phone.cell
+    box = "\n".join(" " * 30 + line for line in ("┌───┐", "│   │", "└───┘"))
+    image = phone.render_image(
+        box, columns=80, rows=10, crop=ContentCrop(cursor=None, margin=0, min_columns=1)
+    )
+    assert image.size == (5 * cell.width, 3 * cell.height)
+    assert any(
+        all(
+            image.getpixel((x, y)) != BACKGROUND
+            for x in range(cell.width // 2, image.width - cell.width // 2)
+        )
+        for y in range(cell.height)
+    )  # the top edge is one unbroken line, corner to corner
+
+
+def test_crop_keeps_the_blank_cursor_line_below_the_content(phone: ScreenshotRenderer) -> None:
+    crop = ContentCrop(cursor=(0, 7))
+    image = phone.render_image("$ ls\nREADME.md\n", columns=200, rows=50, crop=crop)
+    assert image.size == (20 * phone.cell.width, 9 * phone.cell.height)  # rows 0-7 and a margin
 
 
 # --- colours ------------------------------------------------------------------------------
@@ -320,8 +444,10 @@ def test_lines_wider_than_columns_are_cut_not_wrapped() -> None:
         {"padding": -1},
         {"foreground": (256, 0, 0)},
         {"palette": ((300, (0, 0, 0)),)},
+        {"scale": 0},
+        {"scale": 5},
     ],
-    ids=["font-size", "padding", "foreground", "palette-index"],
+    ids=["font-size", "padding", "foreground", "palette-index", "scale-0", "scale-5"],
 )
 def test_style_rejects_invalid_values(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 -- each case has its own message

@@ -10,9 +10,10 @@ user: nothing here implies an automatic answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
+from cclark.cards.buttons import ButtonStyle, button, button_row
 from cclark.cards.chunks import split_markdown
 from cclark.cards.elements import (
     MARKDOWN_ELEMENT_BYTES,
@@ -50,13 +51,22 @@ KIND_TITLES: Final = {
 }
 
 _SHELL_TITLE: Final = re.compile(r"\b(bash|shell|command)\b", re.IGNORECASE)
+_REFUSAL: Final = re.compile(r"\s*(no|deny|reject|cancel)\b", re.IGNORECASE)
 _PARAGRAPH_BREAK: Final = re.compile(r"\n[ \t]*\n")
 _FOOTER: Final = "Nothing is answered automatically: reply here or answer in the terminal."
 
 
-def prompt_card(prompt: PromptInfo, *, window_label: str) -> CardJson:
-    """An orange card asking the user to pick one of the prompt's numbered options."""
+def prompt_card(
+    prompt: PromptInfo, *, window_label: str, click: Mapping[str, Any] | None = None
+) -> CardJson:
+    """An orange card asking the user to pick one of the prompt's numbered options.
+
+    With click (the value every button carries), each option is also a button whose value
+    adds ``n``, the option's number; typing the number works either way.
+    """
     tail = [markdown(f"**{reply_hint(prompt.options)}**"), note(_FOOTER)]
+    if click is not None and prompt.options:
+        tail.insert(0, option_buttons(prompt.options, click))
     return _bounded(
         prompt,
         window_label=window_label,
@@ -88,6 +98,23 @@ def answered_prompt_card(
         options=_option_lines(prompt.options, chosen=choice),
         tail=[markdown(outcome)],
     )
+
+
+def option_buttons(options: Sequence[PromptOption], click: Mapping[str, Any]) -> Element:
+    """One button per option: the first is the primary one, a refusal is shown as one."""
+    buttons = [
+        button(
+            f"{option.number}. {option.label}",
+            {**click, "n": option.number},
+            style=ButtonStyle.PRIMARY if index == 0 else _style(option.label),
+        )
+        for index, option in enumerate(options)
+    ]
+    return button_row(buttons)
+
+
+def _style(label: str) -> ButtonStyle:
+    return ButtonStyle.DANGER if _REFUSAL.match(label) else ButtonStyle.DEFAULT
 
 
 def reply_hint(options: Sequence[PromptOption]) -> str:

@@ -28,6 +28,7 @@ class SessionEntry:
     window_id: WindowId
     label: str
     orphan: bool
+    current: bool = False  # the window this chat talks to
 
 
 class SessionCommands:
@@ -61,6 +62,10 @@ class SessionCommands:
         window = self._gateway.channel_router.resolve_window(channel)
         if window is None:
             return "No agent session in this chat. Send #new to start one."
+        return await self.escape_window(window)
+
+    async def escape_window(self, window: WindowId) -> str:
+        """Press Escape in window; the answer says whether the agent's input was taken back."""
         if await self._gateway.interrupt(window):
             return ("Sent Escape: the agent stopped before replying, and the message it was "
                     "working on was taken back. Send it again, changed or not.")  # fmt: skip
@@ -82,15 +87,31 @@ class SessionCommands:
             return await self._switch(channel, entry)
         return await self._close(channel, entry)
 
-    async def _list(self, channel: ChannelId) -> str:
+    async def listing(self, channel: ChannelId) -> tuple[tuple[SessionEntry, ...], str]:
+        """The chat's sessions and orphans, numbered as #session switch/close take them."""
         own = [w for w in self._gateway.windows() if w.channel_id == channel]
         orphans = await self._gateway.list_orphaned_agent_windows()
         bound = self._gateway.channel_router.resolve_window(channel)
         entries = (*(_own_entry(w, bound) for w in own), *(_orphan_entry(o) for o in orphans))
         self._listed[channel] = entries
         if not entries:
-            return "This chat has no sessions. Send #new to start one."
-        return "Sessions:\n" + "\n".join(f"{i}. {e.label}" for i, e in enumerate(entries, 1))
+            return entries, "This chat has no sessions. Send #new to start one."
+        lines = "\n".join(f"{i}. {e.label}" for i, e in enumerate(entries, 1))
+        return entries, f"Sessions:\n{lines}\nSend #session switch <n> or #session close <n>."
+
+    async def _list(self, channel: ChannelId) -> str:
+        return (await self.listing(channel))[1]
+
+    async def act_on(self, channel: ChannelId, action: str, window_id: WindowId) -> str:
+        """Switch to or close one window by id (a tap on the list): the chat's own, or an
+        orphan to switch to, as found now."""
+        entries, _ = await self.listing(channel)
+        entry = next((e for e in entries if e.window_id == window_id), None)
+        if entry is None:
+            return f"Window {window_id} is no longer one of this chat's sessions."
+        if action == "switch":
+            return await self._switch(channel, entry)
+        return await self._close(channel, entry)
 
     async def _switch(self, channel: ChannelId, entry: SessionEntry) -> str:
         try:
@@ -122,7 +143,8 @@ def _own_entry(window: WindowInfo, bound: WindowId | None) -> SessionEntry:
     if window.dead:
         marks.append(" (exited)")
     label = f"{window.provider} ({_mode(window.mode)}) in {window.cwd}{''.join(marks)}"
-    return SessionEntry(window_id=window.window_id, label=label, orphan=False)
+    return SessionEntry(window_id=window.window_id, label=label, orphan=False,
+                        current=window.window_id == bound)  # fmt: skip
 
 
 def _orphan_entry(orphan: OrphanWindow) -> SessionEntry:

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cclark.audit import AuditKind, AuditLog, AuditRecord
+from cclark.cards import CardJson
 from cclark.config import GroupMessages
 from cclark.errors import CclarkError
 from cclark.event_parsers import ChatType, FeishuMessageEvent, parse_message_event
 from cclark.seen_messages import SeenMessages
 from unified_icc import ChannelId
 
-__all__ = ["Dispatcher", "InboundPolicy", "Replier", "audit_event"]
+__all__ = ["Dispatcher", "InboundPolicy", "Job", "Replier", "audit_event"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,16 @@ WHILE_DOWN = (
 )
 
 
+# Something a chat asked for, run in the chat's order: a message's handling, a tap's work.
+Job = Callable[[], Awaitable[None]]
+
+
 class Replier(Protocol):
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None: ...
+
+    async def reply_card(self, event: FeishuMessageEvent, key: str, card: CardJson) -> None:
+        """Show card in the event's chat as the card named key (a second call updates it)."""
+        ...
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None: ...
 
@@ -71,7 +80,7 @@ class Dispatcher:
         self._handle = handle
         # Told of every message from an allowed person (the adapter learns topic roots).
         self._observe = observe
-        self._queues: dict[ChannelId, asyncio.Queue[FeishuMessageEvent]] = {}
+        self._queues: dict[ChannelId, asyncio.Queue[tuple[str, Job]]] = {}
         self._workers: dict[ChannelId, asyncio.Task[None]] = {}
 
     async def accept(self, data: Any) -> None:
@@ -98,7 +107,11 @@ class Dispatcher:
         if event.text is None:
             await self._replier.reply_text(event, NOT_TEXT)
             return
-        self._queue_for(event.channel_id).put_nowait(event)
+        self.enqueue(event.channel_id, event.message_id, lambda: self._handle(event))
+
+    def enqueue(self, channel: ChannelId, label: str, job: Job) -> None:
+        """Run job after everything the chat asked for before (label names it in logs)."""
+        self._queue_for(channel).put_nowait((label, job))
 
     async def _addressed(self, event: FeishuMessageEvent) -> bool:
         """Whether the bot should act on the message: always in a one-to-one chat; in a group
@@ -127,7 +140,7 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
 
-    def _queue_for(self, channel: ChannelId) -> asyncio.Queue[FeishuMessageEvent]:
+    def _queue_for(self, channel: ChannelId) -> asyncio.Queue[tuple[str, Job]]:
         queue = self._queues.get(channel)
         if queue is None:
             queue = self._queues[channel] = asyncio.Queue()
@@ -136,13 +149,13 @@ class Dispatcher:
             )
         return queue
 
-    async def _work(self, queue: asyncio.Queue[FeishuMessageEvent]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[str, Job]]) -> None:
         while True:
-            event = await queue.get()
+            label, job = await queue.get()
             try:
-                await self._handle(event)
+                await job()
             except Exception:  # supervisor: one failed message must not stop the chat
-                logger.exception("handling message %s failed", event.message_id)
+                logger.exception("handling %s failed", label)
 
 
 def audit_event(

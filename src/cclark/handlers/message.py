@@ -8,17 +8,29 @@ Calls only the gateway's public API (never tmux); how output looks is cclark.rel
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from cclark.audit import AuditKind, AuditLog
+from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button
+from cclark.cards.choices_card import SESSIONS_TITLE, WIZARD_TITLE, choices_card
 from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Replier, audit_event
-from cclark.handlers.session_creation import Launch, ProviderChoice, Wizard, WizardState
+from cclark.handlers.session_creation import (
+    Choice,
+    Launch,
+    ProviderChoice,
+    Wizard,
+    WizardState,
+)
+from cclark.handlers.tap_answer import TapAnswer, ToastKind, refused
 from cclark.handlers.user_input import is_number, parse_choice, quoted, shortened
 from unified_icc import (
     AgentStatus,
@@ -27,6 +39,7 @@ from unified_icc import (
     UnifiedICC,
     UnifiedICCError,
     WindowId,
+    WindowNotFoundError,
     Workspace,
 )
 
@@ -39,7 +52,7 @@ HELP = """cclark drives AI coding agents running in tmux on your machine.
 #new [text] — start a session: pick a folder, an agent and a mode (the text is sent first)
 #status — this chat's session: agent, folder, session id, state
 #session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
-#screenshot — a picture of the agent's terminal
+#screenshot [full] — a picture of the agent's terminal (the part in use; full: all of it)
 #esc — press Escape in the agent
 #verbose on|off — show thinking and full tool output
 #cancel — leave the #new wizard
@@ -66,6 +79,27 @@ class PromptAnswers(Protocol):
     def not_answered(self, window_id: WindowId) -> None: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _StepCard:
+    """The card of one wizard step: its outbox key, its text and the answers it offers."""
+
+    key: str
+    step: int
+    text: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OpenWizard:
+    state: WizardState
+    wizard_id: str
+    card: _StepCard | None = None
+
+
+# The keys a turn card's buttons press, and what each is called in a toast and the audit.
+KEYS: Final = {"esc": "Escape", "ctrl-c": "Ctrl-C", "screenshot": "a screenshot"}
+
+
 class MessageHandler:
     def __init__(
         self,
@@ -82,7 +116,7 @@ class MessageHandler:
         self._audit = audit
         self._clock = clock
         self._sessions = SessionCommands(gateway=gateway)
-        self._wizards: dict[tuple[ChannelId, str], WizardState] = {}
+        self._wizards: dict[tuple[ChannelId, str], _OpenWizard] = {}
 
     async def handle(self, event: FeishuMessageEvent) -> None:
         text = (event.text or "").strip()
@@ -125,18 +159,21 @@ class MessageHandler:
                                    f"screen; reply with one of {valid}")  # fmt: skip
             return True
         audit_event(self._audit, AuditKind.PROMPT_ANSWER, event, str(choice), window)
-        who = "You" if event.chat_type is ChatType.P2P else "Someone in this chat"
-        self._prompts.answering(window, prompt, choice, who)
+        self._prompts.answering(window, prompt, choice, answerer(event))
+        await self.press_option(event, window, choice)
+        return True  # the prompt card shows the choice
+
+    async def press_option(self, event: FeishuMessageEvent, window: WindowId, choice: int) -> None:
+        """Send the chosen option's key (the prompt cards were told first); say what failed."""
         try:
             answered = await self._gateway.answer_prompt(window, choice)
         except UnifiedICCError as exc:
             self._prompts.not_answered(window)
             await self._say(event, str(exc))
-            return True
+            return
         label = next((o.label for o in answered.options if o.number == choice), "")
         if asks_for_feedback(label):
             await self._say(event, FEEDBACK.format(choice=choice, label=label))
-        return True  # the prompt card shows the choice
 
     async def _command(self, event: FeishuMessageEvent, command: str, argument: str) -> None:
         audit_event(self._audit, AuditKind.COMMAND, event, f"{command} {argument}".strip())
@@ -164,16 +201,90 @@ class MessageHandler:
         if command == "#esc":
             return await self._sessions.escape(channel)
         if command == "#session":
+            if argument.split()[:1] in ([], ["list"]):
+                return await self._session_list(event)
             return await self._sessions.session(channel, argument)
         if command == "#screenshot":
-            return await self._screenshot(event)
+            return await self._screenshot(event, argument.lower())
         return f"Unknown command {shortened(command)}. Send #help for the commands there are."
 
-    async def _screenshot(self, event: FeishuMessageEvent) -> str:
+    async def _session_list(self, event: FeishuMessageEvent) -> str:
+        """The list as a card: a Switch button per session the chat does not talk to, and a
+        Close button (asked again before it is sent) per session of its own."""
+        entries, text = await self._sessions.listing(event.channel_id)
+        if not entries:
+            return text
+        buttons = []
+        for number, entry in enumerate(entries, 1):
+            value = {"k": ClickKind.SESSION.value, "c": event.channel_id, "w": entry.window_id}
+            if not entry.current:
+                buttons.append(button(f"Switch to {number}", {**value, "op": "switch"}))
+            if not entry.orphan:
+                ask = Confirm(
+                    title=f"Close session {number}?",
+                    text=f"This stops window {entry.window_id}: {entry.label}",
+                )
+                buttons.append(button(f"Close {number}", {**value, "op": "close"},
+                                      style=ButtonStyle.DANGER, confirm=ask))  # fmt: skip
+        card = choices_card(title=SESSIONS_TITLE, text=text, buttons=buttons)
+        await self._replier.reply_card(event, f"sessions:{secrets.token_hex(6)}", card)
+        return ""
+
+    def tap_session(self, event: FeishuMessageEvent, action: str, window: WindowId) -> TapAnswer:
+        """A tap on Switch or Close of the session list: the same as #session switch/close,
+        for the window the button names (still the chat's, as found when the work runs)."""
+        if action not in ("switch", "close"):
+            return refused("That button is not one this bot made.")
+        if action == "close" and not self.owns(event.channel_id, window):
+            return refused(f"Window {window} is not this chat's session: it was left alone.")
+        audit_event(self._audit, AuditKind.COMMAND, event, f"#session {action} {window} (button)")
+
+        async def act() -> None:
+            await self._say(event, await self._sessions.act_on(event.channel_id, action, window))
+
+        verb = "Switching to" if action == "switch" else "Closing"
+        return TapAnswer(kind=ToastKind.INFO, toast=f"{verb} window {window}…", job=act)
+
+    def tap_key(self, event: FeishuMessageEvent, window: WindowId, key: str) -> TapAnswer:
+        """A tap on a turn card's Esc, Ctrl-C or Screenshot, for that card's window."""
+        name = KEYS.get(key)
+        if name is None:
+            return refused("That button is not one this bot made.")
+        if not self.owns(event.channel_id, window):
+            return refused(f"Window {window} is gone or not this chat's: nothing was sent.")
+        if key != "screenshot":
+            audit_event(self._audit, AuditKind.KEYSTROKES, event, f"<{name}> (button)", window)
+
+        async def press() -> None:
+            try:
+                if key == "screenshot":
+                    png = await self._gateway.capture_screenshot(window)
+                    await self._replier.reply_image(event, png)
+                elif key == "esc":
+                    await self._say(event, await self._sessions.escape_window(window))
+                else:
+                    await self._gateway.send_key(window, "C-c")
+            except UnifiedICCError as exc:
+                await self._say(event, f"Could not send {name}: {exc}")
+
+        verb = "Taking" if key == "screenshot" else "Sending"
+        return TapAnswer(kind=ToastKind.INFO, toast=f"{verb} {name}…", job=press)
+
+    def owns(self, channel: ChannelId, window: WindowId) -> bool:
+        """Whether window is one of the chat's own live sessions."""
+        try:
+            info = self._gateway.window_info(window)
+        except WindowNotFoundError:
+            return False
+        return info.channel_id == channel and not info.dead
+
+    async def _screenshot(self, event: FeishuMessageEvent, argument: str) -> str:
+        if argument not in ("", "full"):
+            return "Send #screenshot (the part of the screen in use) or #screenshot full."
         window = self._gateway.channel_router.resolve_window(event.channel_id)
         if window is None:
             return NO_SESSION
-        png = await self._gateway.capture_screenshot(window)
+        png = await self._gateway.capture_screenshot(window, full=argument == "full")
         await self._replier.reply_image(event, png)
         return ""
 
@@ -188,31 +299,99 @@ class MessageHandler:
         if orphans:
             notes.append(f"Note: {len(orphans)} agent window(s) in tmux belong to no chat; they "
                          "were left alone (see #session list).")  # fmt: skip
+        key = (event.channel_id, event.sender_open_id or "")
+        await self._end_wizard(event, key, "a new #new was sent")
         state, answer = self._wizard().start(text, now=self._clock())
-        if isinstance(state, WizardState):
-            self._wizards[(event.channel_id, event.sender_open_id or "")] = state
-        return "\n".join([*notes, answer])
+        if not isinstance(state, WizardState):
+            return "\n".join([*notes, answer])
+        opened = self._wizards[key] = _OpenWizard(state=state, wizard_id=secrets.token_hex(6))
+        await self._show_step(event, opened, "\n".join([*notes, answer]))
+        return ""
 
     async def _wizard_step(
         self, event: FeishuMessageEvent, key: tuple[ChannelId, str], text: str
     ) -> None:
         wizard = self._wizard()
-        state = self._wizards[key]
-        if wizard.expired(state, now=self._clock()):
-            del self._wizards[key]
+        opened = self._wizards[key]
+        if wizard.expired(opened.state, now=self._clock()):
+            await self._end_wizard(event, key, "timed out")
             await self._say(event, "The #new wizard timed out. Send #new to start again.")
             return
         # The wizard moves on only once a step has an outcome: a failing step leaves it put.
-        outcome, answer = wizard.step(state, text, now=self._clock())
+        outcome, answer = wizard.step(opened.state, text, now=self._clock())
+        if isinstance(outcome, WizardState) and _same_step(outcome, opened.state):
+            self._wizards[key] = dataclasses.replace(opened, state=outcome)
+            if answer:
+                await self._say(event, answer)  # a refusal: the step's card still stands
+            return
+        said = _as_shown(opened.card, text)
         if isinstance(outcome, WizardState):
-            self._wizards[key] = outcome
-        else:
-            del self._wizards[key]
+            await self._close_step(event, opened, said)
+            opened = self._wizards[key] = dataclasses.replace(opened, state=outcome)
+            await self._show_step(event, opened, answer)
+            return
+        await self._end_wizard(event, key, said)
         if answer:
             await self._say(event, answer)
         if isinstance(outcome, Launch):
             await self._launch(event, outcome)
 
+    async def _show_step(self, event: FeishuMessageEvent, opened: _OpenWizard, text: str) -> None:
+        """A new card for the wizard's current step, with a button per answer it takes."""
+        step = opened.card.step + 1 if opened.card else 1
+        choices = (*self._wizard().choices(opened.state), Choice(label="Cancel", say="#cancel"))
+        card = _StepCard(key=f"wizard:{opened.wizard_id}:{step}", step=step, text=text,
+                         choices=choices)  # fmt: skip
+        self._wizards[(event.channel_id, event.sender_open_id or "")] = dataclasses.replace(
+            opened, card=card
+        )
+        await self._replier.reply_card(event, card.key, self._step_card(event, opened, card))
+
+    async def _close_step(self, event: FeishuMessageEvent, opened: _OpenWizard, said: str) -> None:
+        """The step's card shows what was answered and loses its buttons."""
+        if opened.card is not None:
+            card = choices_card(title=WIZARD_TITLE, text=opened.card.text, buttons=(),
+                                outcome=said)  # fmt: skip
+            await self._replier.reply_card(event, opened.card.key, card)
+
+    async def _end_wizard(
+        self, event: FeishuMessageEvent, key: tuple[ChannelId, str], why: str
+    ) -> None:
+        opened = self._wizards.pop(key, None)
+        if opened is not None:
+            await self._close_step(event, opened, why)
+
+    def _step_card(
+        self, event: FeishuMessageEvent, opened: _OpenWizard, card: _StepCard
+    ) -> dict[str, object]:
+        base = {"k": ClickKind.WIZARD.value, "c": event.channel_id, "id": opened.wizard_id,
+                "s": card.step}  # fmt: skip
+        buttons = [
+            button(choice.label, {**base, "say": choice.say}, style=_style(choice))
+            for choice in card.choices
+        ]
+        return choices_card(title=WIZARD_TITLE, text=card.text, buttons=buttons)
+
+    def tap_wizard(
+        self, event: FeishuMessageEvent, wizard_id: str, step: int, say: str
+    ) -> TapAnswer:
+        """A tap on a wizard step's button: the same as typing its answer, if that step is
+        still the wizard's current one and the tapper is the person running it."""
+        opened = self._wizards.get((event.channel_id, event.sender_open_id or ""))
+        if opened is None or opened.wizard_id != wizard_id:
+            others = any(w.wizard_id == wizard_id for w in self._wizards.values())
+            if others:
+                return refused("This #new wizard is someone else's: send #new to start your own.")
+            return refused("This #new wizard is over. Send #new to start again.")
+        card = opened.card
+        if card is None or card.step != step:
+            return refused("That step is done: use the newest card, or type your answer.")
+        choice = next((c for c in card.choices if c.say == say), None)
+        if choice is None:
+            return refused("That is not one of this step's answers.")
+        closed = choices_card(title=WIZARD_TITLE, text=card.text, buttons=(), outcome=choice.label)
+        return TapAnswer(kind=ToastKind.SUCCESS, toast=choice.label, card=closed,
+                         job=lambda: self.handle(dataclasses.replace(event, text=say)))  # fmt: skip
     async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
         detail = f"launch {launch.provider} {launch.mode}"
         audit_event(self._audit, AuditKind.COMMAND, event, detail)
@@ -240,6 +419,27 @@ class MessageHandler:
 
     async def _say(self, event: FeishuMessageEvent, text: str) -> None:
         await self._replier.reply_text(event, text)
+
+
+def answerer(event: FeishuMessageEvent) -> str:
+    """Who a card says answered: the reader in a one-to-one chat, someone in a group."""
+    return "You" if event.chat_type is ChatType.P2P else "Someone in this chat"
+
+
+def _as_shown(card: _StepCard | None, text: str) -> str:
+    """An answer as its step's card shows it: the button's label when it is one's answer."""
+    choices = card.choices if card else ()
+    lowered = text.strip().lower()
+    return next((c.label for c in choices if c.say.lower() == lowered), shortened(text))
+
+
+def _style(choice: Choice) -> ButtonStyle:
+    return ButtonStyle.DANGER if choice.risky or choice.say == "#cancel" else ButtonStyle.DEFAULT
+
+
+def _same_step(a: WizardState, b: WizardState) -> bool:
+    """Whether a wizard step left the wizard where it was (a refusal, or a failed step)."""
+    return (a.stage, a.cwd, a.listing, a.provider) == (b.stage, b.cwd, b.listing, b.provider)
 
 
 def asks_for_feedback(label: str) -> bool:

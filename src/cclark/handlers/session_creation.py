@@ -18,7 +18,7 @@ from pathlib import Path
 from cclark.handlers.user_input import folder_name_problem, parse_choice, path_problem, quoted
 from unified_icc import Workspace
 
-__all__ = ["Launch", "ProviderChoice", "Stage", "Wizard", "WizardState"]
+__all__ = ["Choice", "Launch", "ProviderChoice", "Stage", "Wizard", "WizardState"]
 
 _MAX_LISTED = 30
 MODES = (("standard", "normal", "asks before risky actions"),
@@ -46,6 +46,15 @@ class WizardState:
     cwd: Path | None = None
     listing: tuple[str, ...] = ()
     provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """One answer the current stage takes, offered as a button: tapping it says ``say``."""
+
+    label: str
+    say: str
+    risky: bool = False  # shown as a warning (yolo)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +117,22 @@ class Wizard:
         if state.stage is Stage.PROVIDER:
             return self._provider(state, answer)
         return self._mode(state, answer)
+
+    def choices(self, state: WizardState) -> tuple[Choice, ...]:
+        """The answers of state's stage that a tap can give (typing works for all of them)."""
+        if state.stage is Stage.ROOT:
+            return tuple(Choice(label=str(root), say=str(i))
+                         for i, root in enumerate(self._workspace.roots, 1))  # fmt: skip
+        if state.stage is Stage.DIRECTORY:
+            folders = [Choice(label=f"📁 {name}", say=str(i))
+                       for i, name in enumerate(state.listing, 1)]  # fmt: skip
+            at_root = self._here(state) in self._workspace.roots
+            up = () if at_root else (Choice(label="⬆ Up", say=".."),)
+            return (Choice(label="✅ Use this folder", say="ok"), *up, *folders)
+        if state.stage is Stage.PROVIDER:
+            return tuple(Choice(label=p.name, say=p.name) for p in self._providers if p.installed)
+        return tuple(Choice(label=name, say=name, risky=gateway == "yolo")
+                     for name, gateway, _ in MODES)  # fmt: skip
 
     # -- stages --------------------------------------------------------------------------------
 

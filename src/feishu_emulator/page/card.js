@@ -86,7 +86,7 @@ function renderElement(element, path, options, depth) {
     case "img":
       return image(element, options);
     case "button":
-      return button(element);
+      return button(element, options);
     default:
       return unsupported(element.tag);
   }
@@ -164,13 +164,32 @@ function image(element, options) {
   return picture;
 }
 
-function button(element) {
-  const control = node("button", "card-button");
+// A button whose behaviour is a callback is tapped through options.onClick(value) (the page
+// posts it to the emulator, which sends card.action.trigger to the bot); a button with a
+// confirm asks first, as the Feishu client does. Other buttons stay inert.
+function button(element, options) {
+  const control = node("button", `card-button card-button-${element.type ?? "default"}`);
   control.type = "button";
-  control.disabled = true;
-  control.title = "Card buttons are not clickable on this page";
   control.textContent = element.text?.content ?? "button";
+  const callback = (element.behaviors ?? []).find((b) => b && b.type === "callback");
+  const value = callback?.value ?? element.value;
+  if (!options.onClick || !value || typeof value !== "object" || element.disabled) {
+    control.disabled = true;
+    control.title = "This button does nothing on this page";
+    return control;
+  }
+  control.addEventListener("click", () => {
+    const confirm = element.confirm;
+    if (confirm && !window.confirm(confirmText(confirm))) return;
+    options.onClick(value, control);
+  });
   return control;
+}
+
+function confirmText(confirm) {
+  const title = confirm.title?.content ?? "";
+  const text = confirm.text?.content ?? "";
+  return [title, text].filter(Boolean).join("\n\n") || "Are you sure?";
 }
 
 function unsupported(tag) {

@@ -13,6 +13,8 @@ import { renderCard } from "./card.js";
 const FEED_URL = "/chat/updates";
 const CONFIG_URL = "/chat/config";
 const POST_URL = "/chat/messages";
+const CLICK_URL = "/chat/clicks";
+const TOAST_MS = 4000;
 const IMAGE_URL = "/chat/images/";
 const LONG_POLL_SECONDS = 25;
 const RETRY_MS = [1000, 2000, 5000];
@@ -28,6 +30,7 @@ const state = {
   unread: new Set(), // chat ids with bot messages that came while another chat was shown
   primed: false, // the first snapshot arrived (what it holds is not "new")
   sending: false,
+  toastTimer: 0,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -242,7 +245,12 @@ function body(message) {
     case "image":
       return imageBody(content.image_key);
     case "interactive":
-      return renderCard(content, { key: message.message_id, panels: state.panels, imageUrl: imageUrl });
+      return renderCard(content, {
+        key: message.message_id,
+        panels: state.panels,
+        imageUrl: imageUrl,
+        onClick: (value, control) => tap(message, value, control),
+      });
     case "post":
       return postBody(content);
     default:
@@ -429,6 +437,36 @@ async function send() {
     state.sending = false;
     updateSendButton();
   }
+}
+
+// A tap on a card button: the emulator sends card.action.trigger to the bot and answers with
+// the bot's toast (and applies the bot's new card, which the feed then shows).
+async function tap(message, value, control) {
+  control.disabled = true;
+  try {
+    const response = await fetch(CLICK_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ message_id: message.message_id, value, sender_open_id: currentUser().open_id }),
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error ?? `HTTP ${response.status}`);
+    if (!answer.answered) showToast({ type: "error", content: "The bot did not answer in time (error 200341)." });
+    else if (answer.toast) showToast(answer.toast);
+  } catch (error) {
+    showToast({ type: "error", content: `Not sent: ${error.message}` });
+  } finally {
+    control.disabled = false;
+  }
+}
+
+function showToast(toast) {
+  const box = $("toast");
+  box.textContent = String(toast.content ?? "");
+  box.dataset.type = String(toast.type ?? "info");
+  box.hidden = !box.textContent;
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(() => { box.hidden = true; }, TOAST_MS);
 }
 
 function showError(text) {

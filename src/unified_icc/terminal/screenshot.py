@@ -2,7 +2,8 @@
 
 Owns turning a `tmux capture-pane -e -p` text into PNG bytes: emulating it on a pyte screen
 of the pane's size, the terminal's colours (16 ANSI, xterm 256, true colour, reverse, bold,
-faint) and composing the picture. Pure and CPU-bound: knows no tmux and no event loop
+faint), choosing the cells to show (the whole pane, or a crop to its content for a phone) and
+composing the picture at any scale. Pure and CPU-bound: knows no tmux and no event loop
 (callers use asyncio.to_thread), nor font files and glyph shapes (fonts.py owns those).
 """
 
@@ -21,6 +22,7 @@ import pyte
 from PIL import Image
 from pyte.screens import Char, wcwidth
 
+from unified_icc.terminal.crop import CellBox, ContentCrop, crop_box
 from unified_icc.terminal.fonts import CellSize, FontFiles, GlyphCache
 
 __all__ = ["RGB", "ScreenshotRenderer", "ScreenshotStyle", "render_screenshot", "xterm_palette"]
@@ -87,10 +89,12 @@ class ScreenshotStyle:
     the ANSI colours of SGR 30-37, 90-97 and 38;5;0-15 (a VS Code-like dark theme by default).
     bold_is_bright draws bold text in ANSI colours 0-7 with colours 8-15, as xterm does.
     fonts replaces the bundled fonts (None: FontFiles.bundled()).
+    scale multiplies cells and padding by drawing the fonts larger: sharp, not enlarged.
     """
 
     font_size: int = 16
     padding: int = 12
+    scale: int = 1
     foreground: RGB = (0xCC, 0xCC, 0xCC)
     background: RGB = (0x1E, 0x1E, 0x1E)
     palette: tuple[tuple[int, RGB], ...] = ()
@@ -102,6 +106,8 @@ class ScreenshotStyle:
             raise ValueError(f"font_size must be 6-96, got {self.font_size}")
         if not 0 <= self.padding <= 256:
             raise ValueError(f"padding must be 0-256, got {self.padding}")
+        if not 1 <= self.scale <= 4:
+            raise ValueError(f"scale must be 1-4, got {self.scale}")
         _check_rgb("foreground", self.foreground)
         _check_rgb("background", self.background)
         for index, colour in self.palette:
@@ -111,19 +117,26 @@ class ScreenshotStyle:
 
 
 def render_screenshot(
-    ansi: str, *, columns: int, rows: int, style: ScreenshotStyle | None = None
+    ansi: str,
+    *,
+    columns: int,
+    rows: int,
+    style: ScreenshotStyle | None = None,
+    crop: ContentCrop | None = None,
 ) -> bytes:
-    """Render a `tmux capture-pane -e -p` text as a PNG of exactly columns x rows cells.
+    """Render a `tmux capture-pane -e -p` text of a columns x rows pane as a PNG.
 
-    The picture is columns x cell width by rows x cell height pixels, plus the style's padding
-    on every side. Lines beyond rows scroll the top ones away, as the pane would; lines wider
-    than columns are cut. CPU-bound (tens of milliseconds for 200 x 50): from async code, run
-    it with asyncio.to_thread. To render many captures, keep a ScreenshotRenderer instead.
+    Without crop the picture is the whole pane: columns x cell width by rows x cell height
+    pixels, plus the style's padding on every side; with crop, only the cells crop_box picks
+    (content, cursor line, margin). Lines beyond rows scroll the top ones away, as the pane
+    would; lines wider than columns are cut. CPU-bound (tens of milliseconds for 200 x 50):
+    from async code, run it with asyncio.to_thread. To render many captures, keep a
+    ScreenshotRenderer instead.
 
-    Raises: ValueError for columns or rows below 1 or a picture over 40 megapixels;
+    Raises: ValueError for columns or rows below 1 or a pane over 40 megapixels;
     FileNotFoundError when the bundled fonts are missing.
     """
-    return ScreenshotRenderer(style=style).render(ansi, columns=columns, rows=rows)
+    return ScreenshotRenderer(style=style).render(ansi, columns=columns, rows=rows, crop=crop)
 
 
 class ScreenshotRenderer:
@@ -136,7 +149,9 @@ class ScreenshotRenderer:
     def __init__(self, *, style: ScreenshotStyle | None = None) -> None:
         self._style = style or ScreenshotStyle()
         files = self._style.fonts or FontFiles.bundled()
-        self._glyphs = GlyphCache(files=files, font_size=self._style.font_size)
+        scale = self._style.scale
+        self._glyphs = GlyphCache(files=files, font_size=self._style.font_size, scale=scale)
+        self._padding = self._style.padding * scale
         palette = list(xterm_palette())
         for index, colour in self._style.palette:
             palette[index] = colour
@@ -146,38 +161,55 @@ class ScreenshotRenderer:
 
     @property
     def cell(self) -> CellSize:
-        """The size of one cell in pixels for this style's font size."""
+        """The size of one cell in pixels for this style's font size and scale."""
         return self._glyphs.cell
 
-    def render(self, ansi: str, *, columns: int, rows: int) -> bytes:
+    @property
+    def padding(self) -> int:
+        """The blank border around the cells in pixels, scaled with them."""
+        return self._padding
+
+    def render(
+        self, ansi: str, *, columns: int, rows: int, crop: ContentCrop | None = None
+    ) -> bytes:
         """Like render_screenshot, with this renderer's style. Raises: ValueError."""
-        image = self.render_image(ansi, columns=columns, rows=rows)
+        image = self.render_image(ansi, columns=columns, rows=rows, crop=crop)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
         return buffer.getvalue()
 
-    def render_image(self, ansi: str, *, columns: int, rows: int) -> Image.Image:
+    def content_box(self, ansi: str, *, columns: int, rows: int, crop: ContentCrop) -> CellBox:
+        """The cells a cropped picture of this screen would show."""
+        return crop_box(_emulate(ansi, columns=columns, rows=rows), crop)
+
+    def render_image(
+        self, ansi: str, *, columns: int, rows: int, crop: ContentCrop | None = None
+    ) -> Image.Image:
         """The screenshot as an RGB Pillow image. Raises: ValueError."""
-        cell, padding = self._glyphs.cell, self._style.padding
+        cell, padding = self._glyphs.cell, self._padding
         size = (columns * cell.width + 2 * padding, rows * cell.height + 2 * padding)
         if columns < 1 or rows < 1 or size[0] * size[1] > _MAX_PIXELS:
             raise ValueError(f"cannot render {columns}x{rows} cells ({size[0]}x{size[1]} px)")
         screen = _emulate(ansi, columns=columns, rows=rows)
+        box = CellBox(left=0, top=0, columns=columns, rows=rows)
+        if crop is not None:
+            box = crop_box(screen, crop)
+            size = (box.columns * cell.width + 2 * padding, box.rows * cell.height + 2 * padding)
         image = Image.new("RGB", size, self._style.background)
         with self._lock:
-            for row in range(rows):
-                self._draw_row(image, screen.buffer[row], row, columns)
+            for row in range(box.rows):
+                self._draw_row(image, screen.buffer[box.top + row], row, box)
         return image
 
-    def _draw_row(self, image: Image.Image, line: dict[int, Char], row: int, columns: int) -> None:
-        cell, padding = self._glyphs.cell, self._style.padding
+    def _draw_row(self, image: Image.Image, line: dict[int, Char], row: int, box: CellBox) -> None:
+        cell, padding = self._glyphs.cell, self._padding
         top = padding + row * cell.height
-        column = 0
-        while column < columns:
+        column, end = box.left, box.left + box.columns
+        while column < end:
             char = line[column]
-            wide = char.data != "" and column + 1 < columns and line[column + 1].data == ""
+            wide = char.data != "" and column + 1 < end and line[column + 1].data == ""
             span = 2 if wide else 1
-            left = padding + column * cell.width
+            left = padding + (column - box.left) * cell.width
             foreground, background = self._colours(char)
             if background != self._style.background:
                 image.paste(background, (left, top, left + span * cell.width, top + cell.height))

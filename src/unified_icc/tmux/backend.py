@@ -95,6 +95,10 @@ class TmuxBackend(Protocol):
     async def capture(self, target: WindowId, *, ansi: bool = False) -> str:
         """The visible screen of the window's pane, optionally with ANSI escapes."""
 
+    async def cursor(self, target: WindowId) -> tuple[int, int] | None:
+        """The pane's cursor as (column, row) from the top left of the visible screen;
+        None while the application hides it."""
+
     async def kill_window(self, target: WindowId) -> None:
         """Kill the window and its process."""
 

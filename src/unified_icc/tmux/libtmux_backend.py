@@ -140,6 +140,15 @@ class LibtmuxBackend:
         lines = await self._run("capture-pane", *flags, "-t", target)
         return "\n".join(lines)
 
+    async def cursor(self, target: WindowId) -> tuple[int, int] | None:
+        fmt = _SEP.join(("#{cursor_x}", "#{cursor_y}", "#{cursor_flag}"))
+        lines = await self._run("display-message", "-p", "-t", target, fmt)
+        x, y, shown = [*(lines[0] if lines else "").split(_SEP), "", "", ""][:3]
+        column, row = _int_or_none(x), _int_or_none(y)
+        if shown != "1" or column is None or row is None:
+            return None
+        return column, row
+
     async def kill_window(self, target: WindowId) -> None:
         await self._run("kill-window", "-t", target)
 

@@ -1,0 +1,201 @@
+"""Taps on the bot's card buttons, through the emulator and the real SDK, as a person makes them.
+
+The bot runs as ``python -m cclark`` (fake agents); a tap is ``card.action.trigger`` over the
+long connection, and what the person sees is the toast and the card the ack carries.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot_process import ALICE, MALLORY, Bot, bot_with_window, card_with, reply_to
+from chat_view import buttons, card_text, colour
+from feishu_emulator import Emulator, Message
+from support import World, wait_until
+from unified_icc import ChannelId, UnifiedICC, load_config
+
+pytestmark = pytest.mark.e2e
+
+CHAT = "oc_taps"
+
+
+def newest_card(emu: Emulator, chat: str, needle: str) -> Message | None:
+    """The newest card in chat that shows needle, as it stands now."""
+    cards = [m for m in emu.messages_in(chat) if m.msg_type == "interactive"]
+    return next((m for m in reversed(cards) if needle in card_text(m.body())), None)
+
+
+async def question(emu: Emulator, needle: str, *, chat: str = CHAT) -> Message:
+    """The newest card in chat showing needle that still has buttons to tap."""
+
+    def found() -> Message | None:
+        card = newest_card(emu, chat, needle)
+        return card if card is not None and buttons(card.body()) else None
+
+    card: Message = await wait_until(found, within=30, what=f"a card with {needle!r}")
+    return card
+
+
+async def tap(emu: Emulator, card: Message, label: str, *, who: str = ALICE) -> str:
+    """Tap the button labelled label on card; the toast the person sees."""
+    clicked = await emu.click(card.message_id, buttons(card.body())[label], operator_open_id=who)
+    assert clicked.answered, f"no answer to the tap on {label!r} within 3 s"
+    return clicked.toast_text
+
+
+def audit_lines(world: World) -> list[dict[str, Any]]:
+    path = world.config_dir / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_the_new_wizard_is_done_by_taps_and_the_shell_answers(
+    bot: Bot, emu: Emulator, world: World
+) -> None:
+    demo = world.workspace / "demo"
+    demo.mkdir()
+    await emu.post_text("#new", chat_id=CHAT, sender_open_id=ALICE)
+    root = await question(emu, f"Folder: {world.workspace.resolve()}")
+
+    assert await tap(emu, root, "📁 demo") == "📁 demo"
+    tapped = emu.message(root.message_id).body()
+    assert buttons(tapped) == {}
+    assert "→ 📁 demo" in card_text(tapped)
+    assert await tap(emu, await question(emu, f"Folder: {demo.resolve()}"),
+                     "✅ Use this folder") == "✅ Use this folder"  # fmt: skip
+    await tap(emu, await question(emu, "Which agent"), "shell")
+    started = await wait_until(lambda: _said(emu, "Session started"), what="the session")
+    await emu.post_text("hello shell", chat_id=CHAT, sender_open_id=ALICE)
+
+    submitted = await wait_until(lambda: world.agent_entries("submit"), what="the text")
+    assert started.startswith(f"Session started: shell in {demo.resolve()}")
+    assert submitted[0]["text"] == "hello shell"
+    assert [e["cwd"] for e in world.agent_entries("started")] == [str(demo.resolve())]
+
+
+async def test_a_stale_card_a_stranger_and_a_repushed_tap_change_nothing(
+    bot: Bot, emu: Emulator, world: World
+) -> None:
+    await emu.post_text("#new", chat_id=CHAT, sender_open_id=ALICE)
+    first = await question(emu, "Folder:")
+    stale = buttons(first.body())["✅ Use this folder"]
+    await tap(emu, first, "✅ Use this folder")
+    providers = await question(emu, "Which agent")
+
+    again = await emu.click(first.message_id, stale, operator_open_id=ALICE)
+    stranger = await tap(emu, providers, "shell", who=MALLORY)
+    forwarded = await emu.click(providers.message_id,
+                                {**buttons(providers.body())["shell"], "c": "feishu:main:oc_else"},
+                                operator_open_id=ALICE)  # fmt: skip
+    chosen = await emu.click(providers.message_id, buttons(providers.body())["shell"],
+                             operator_open_id=ALICE)  # fmt: skip
+    await emu.redeliver(chosen.event_id)
+    repeated = await emu.wait_for_acks(chosen.event_id, 2)
+
+    assert again.toast_text.startswith("That step is done")
+    assert stranger == "You are not on this bot's allowlist: nothing was done."
+    assert forwarded.toast_text.startswith("This card belongs to another chat")
+    assert chosen.toast_text == "shell"
+    assert json.loads(repeated[1].data or "{}")["toast"]["content"].startswith("Already received")
+    await wait_until(lambda: world.agent_entries("started"), what="the shell")
+    started = [s.text for s in emu.sent if (s.text or "").startswith("Session started")]
+    assert len(started) == 1
+    refusals = [r for r in audit_lines(world) if r["kind"] == "refusal"]
+    assert [(r["user"], r["detail"]) for r in refusals] == [
+        (MALLORY, "card tap from a sender not on allowed_users"),
+        (ALICE, "card tap on a card of another chat"),
+    ]
+
+
+async def test_a_prompt_button_answers_once_and_the_card_shows_who_chose(
+    world: World, emu: Emulator
+) -> None:
+    running = await bot_with_window(world, emu, "claude", CHAT)
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_text("ASK: touch tapped.txt", chat_id=CHAT, sender_open_id=ALICE)
+        asked = await card_with(emu, CHAT, "Reply with a number", "touch tapped.txt")
+        offered = list(buttons(asked.body()))
+        stranger = await tap(emu, asked, offered[0], who=MALLORY)
+        unchanged = emu.message(asked.message_id).body()
+        chosen = await emu.click(asked.message_id, buttons(asked.body())[offered[0]],
+                                 operator_open_id=ALICE)  # fmt: skip
+        await wait_until((world.workspace / "tapped.txt").exists, what="the approved command")
+        twice = await tap(emu, asked, offered[0])
+        shown = await card_with(emu, CHAT, "You chose **1.**", message_id=asked.message_id)
+    finally:
+        running.stop()
+    assert offered[0].startswith("1. Yes")
+    assert stranger == "You are not on this bot's allowlist: nothing was done."
+    assert colour(unchanged) == "orange"
+    assert chosen.toast_text.startswith("Chose 1. Yes")
+    assert chosen.card is not None
+    assert "You chose **1.** Yes" in card_text(chosen.card)
+    assert twice == "Already answered: You chose 1."
+    assert colour(shown.body()) == "green"
+    assert buttons(shown.body()) == {}
+    answers = [r for r in audit_lines(world) if r["kind"] == "prompt_answer"]
+    assert [(r["user"], r["detail"]) for r in answers] == [(ALICE, "1 (button)")]
+
+
+async def test_a_tap_is_answered_in_time_while_the_gateway_and_feishu_are_busy(
+    world: World, emu: Emulator
+) -> None:
+    running = await bot_with_window(world, emu, "claude", CHAT)
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_text("ASK: touch busy.txt", chat_id=CHAT, sender_open_id=ALICE)
+        asked = await card_with(emu, CHAT, "Reply with a number", "touch busy.txt")
+        emu.slow_chat(CHAT, 5.0)  # every Feishu call for this chat now takes 5 s
+        await emu.post_text("#status", chat_id=CHAT, sender_open_id=ALICE)
+        await emu.post_text("#session list", chat_id=CHAT, sender_open_id=ALICE)
+        clicked = await emu.click(asked.message_id, buttons(asked.body())["1. Yes"],
+                                  operator_open_id=ALICE)  # fmt: skip
+        await wait_until((world.workspace / "busy.txt").exists, what="the approved command")
+        emu.slow_chat(CHAT, 0)
+    finally:
+        running.stop()
+    assert clicked.answered
+    assert clicked.seconds is not None
+    assert clicked.seconds < 3.0
+    assert clicked.toast_text.startswith("Chose 1. Yes")
+
+
+async def test_session_list_buttons_switch_and_close(world: World, emu: Emulator) -> None:
+    running = Bot(world, emu)
+    running.write_config()
+    async with UnifiedICC(load_config()) as gateway:
+        first, second = [
+            await gateway.create_window(world.workspace, "shell",
+                                        channel_id=ChannelId(f"feishu:main:{CHAT}"))
+            for _ in range(2)
+        ]  # fmt: skip
+    running.start()
+    try:
+        await emu.wait_connected(within=60)
+        listed_text = await reply_to(emu, "#session list", chat=CHAT)
+        listed = await question(emu, "Sessions:")
+        labels = list(buttons(listed.body()))
+        switching = await tap(emu, listed, "Switch to 1")
+        switched = await wait_until(lambda: _said(emu, "This chat now talks"), what="switch")
+        closing = await tap(emu, listed, "Close 2")
+        closed = await wait_until(lambda: _said(emu, "Closed window"), what="the close")
+        after = await reply_to(emu, "#session list", chat=CHAT)
+    finally:
+        running.stop()
+    assert listed_text.startswith("Sessions:\n1. shell")
+    assert labels == ["Switch to 1", "Close 1", "Close 2"]
+    assert switching == f"Switching to window {first.window_id}…"
+    assert switched == f"This chat now talks to window {first.window_id}."
+    assert closing == f"Closing window {second.window_id}…"
+    assert closed == f"Closed window {second.window_id}."
+    assert after.splitlines()[1:] == [
+        f"1. shell (standard) in {world.workspace} (this chat)",
+        "Send #session switch <n> or #session close <n>.",
+    ]
+
+
+def _said(emu: Emulator, start: str) -> str | None:
+    return next((s.text for s in emu.sent if s.text and s.text.startswith(start)), None)
