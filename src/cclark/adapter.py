@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from cclark.errors import TopicRootUnknownError
 from cclark.event_parsers import FeishuChannel, FeishuMessageEvent, parse_feishu_channel
-from cclark.feishu_client import FeishuClient
+from cclark.feishu_client import FeishuClient, card_entity_content
 from unified_icc import ChannelId, Journal
 
 __all__ = ["AdapterSettings", "FeishuAdapter", "part_label", "split_text"]
@@ -152,6 +152,41 @@ class FeishuAdapter:
         Raises: FeishuApiError and its subclasses.
         """
         await self._client.patch_card(message_id, card)
+
+    async def create_card_entity(self, card: Mapping[str, Any]) -> str:
+        """A CardKit card entity of card (JSON 2.0); returns its card_id (FeishuClient)."""
+        return await self._client.create_card_entity(dict(card))
+
+    async def send_card_entity(
+        self, channel_id: ChannelId, card_id: str, *, uuid: str | None = None
+    ) -> str:
+        """Send the message that shows a card entity; returns its message id.
+
+        Raises: as send_text.
+        """
+        return await self._send(channel_id, "interactive", card_entity_content(card_id), uuid=uuid)
+
+    async def stream_card_text(
+        self, card_id: str, element_id: str, text: str, *, sequence: int
+    ) -> None:
+        await self._client.stream_card_text(card_id, element_id, text, sequence=sequence)
+
+    async def set_card_settings(
+        self, card_id: str, settings: Mapping[str, Any], *, sequence: int
+    ) -> None:
+        await self._client.set_card_settings(card_id, dict(settings), sequence=sequence)
+
+    async def replace_card_entity(
+        self, card_id: str, card: Mapping[str, Any], *, sequence: int
+    ) -> None:
+        await self._client.replace_card_entity(card_id, dict(card), sequence=sequence)
+
+    async def add_reaction(self, message_id: str, emoji: str) -> str:
+        """React to a message with one of Feishu's emoji types; returns the reaction id.
+
+        Raises: FeishuApiError and its subclasses.
+        """
+        return await self._client.add_reaction(message_id, emoji)
 
     async def send_image(self, channel_id: ChannelId, png: bytes) -> str:
         """Upload a PNG and send it as an image message; returns the message id.

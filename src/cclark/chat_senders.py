@@ -3,9 +3,10 @@
 Owns, per chat, the task that sends the chat's pending items in the order they were first put
 (a card is created with an idempotency uuid derived from its key, then patched whole with its
 newest content, at most card_updates_per_second times in any second: the first changes go at
-once, a steady stream is coalesced), retries what Feishu could not take yet, and
-records in the journal what Feishu confirmed. A slow chat delays only itself. Knows nothing of
-turns, prompts or card layout; Feishu is reached through the Surface protocol.
+once, a steady stream is coalesced; a text or a reaction is sent once), retries what Feishu
+could not take yet, and records in the journal what Feishu confirmed. A slow chat delays only
+itself. Knows nothing of turns, prompts or card layout; Feishu is reached through the Surface
+protocol.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from cclark.errors import CclarkError, FeishuApiError, FeishuAuthError, FeishuRateLimited
+from cclark.card_streams import CardStreams, StreamSurface, streams
+from cclark.errors import (
+    CclarkError,
+    FeishuApiError,
+    FeishuAuthError,
+    FeishuPermissionError,
+    FeishuRateLimited,
+)
 from cclark.outbox import Item, ItemKind, Outbox
 from cclark.pacing import Pacer
 from unified_icc import ChannelId, Clock, Journal, SystemClock
@@ -31,7 +39,7 @@ logger = logging.getLogger(__name__)
 _UUID_CHARS: Final = 32  # Feishu takes at most 50
 
 
-class Surface(Protocol):
+class Surface(StreamSurface, Protocol):
     """Where the items go: Feishu, through the adapter."""
 
     async def send_card(
@@ -44,10 +52,13 @@ class Surface(Protocol):
         self, channel_id: ChannelId, text: str, *, uuid: str | None = None
     ) -> tuple[str, ...]: ...
 
+    async def add_reaction(self, message_id: str, emoji: str) -> str: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SenderSettings:
     card_updates_per_second: int = 4  # per card; Feishu allows 5 PATCHes a second per message
+    stream_updates_per_second: int = 8  # per streamed card; CardKit allows 10 operations
     retry_initial: float = 1.0  # first wait after Feishu could not take an item (s)
     retry_max: float = 30.0
 
@@ -77,6 +88,9 @@ class ChatSenders:
         self._wakes: dict[ChannelId, asyncio.Event] = {}
         self._tasks: dict[ChannelId, asyncio.Task[None]] = {}
         self._updates = Pacer(self._clock, self._settings.card_updates_per_second, 1.0)
+        self._stream_updates = Pacer(self._clock, self._settings.stream_updates_per_second, 1.0)
+        self._streams = CardStreams(surface)
+        self._cardkit = True  # until Feishu says the app may not use CardKit
         self._stopped = False
         outbox.on_change(self.wake)
 
@@ -143,7 +157,7 @@ class ChatSenders:
             if item.batch is not None:
                 await item.batch.committed.wait()  # never show what a crash could take back
             if item.kind is ItemKind.CARD and item.message_id is not None:
-                wait = self._updates.delay(item.key)
+                wait = self._pacer(item).delay(item.key)
                 if wait > 0:
                     soonest = wait if soonest is None else min(soonest, wait)
                     continue
@@ -155,17 +169,30 @@ class ChatSenders:
         """Send one item; False when it should be tried again later."""
         content, message_id = item.content, item.message_id
         uuid = idempotency_key(self._app_name, item.key)
+        sequence: int | None = None
         try:
             if item.kind is ItemKind.TEXT:
                 await self._surface.send_text(item.channel, content, uuid=uuid)
+            elif item.kind is ItemKind.REACTION:
+                reaction = json.loads(content)
+                await self._surface.add_reaction(reaction["message_id"], reaction["emoji"])
+            elif self._streamed(item):
+                message_id, sequence = await self._send_streamed(item, uuid)
             elif message_id is None:
                 self._updates.note(item.key)
                 message_id = await self._surface.send_card(
-                    item.channel, json.loads(content), uuid=uuid
+                    item.channel, _plain(json.loads(content)), uuid=uuid
                 )
             else:
                 self._updates.note(item.key)
-                await self._surface.update_card(message_id, json.loads(content))
+                await self._surface.update_card(message_id, _plain(json.loads(content)))
+        except FeishuPermissionError as exc:
+            if item.card_id is None and self._cardkit:
+                logger.warning("app %s may not use CardKit (%s): turn cards are patched, not "
+                               "streamed", self._app_name, exc)  # fmt: skip
+                self._cardkit = False
+                return await self._send(item)
+            return await self._refused(item, exc)
         except (FeishuRateLimited, FeishuAuthError) as exc:
             logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
             return False
@@ -173,19 +200,52 @@ class ChatSenders:
             if exc.http_status is None or exc.http_status >= 500:
                 logger.warning("%s to %s waits: %s", item.kind, item.channel, exc)
                 return False
-            logger.error("Feishu refused %s %s for %s: %s", item.kind, item.key, item.channel,
-                         exc)  # fmt: skip
-            await self._record(self._outbox.abandon, item)
-            return True
+            return await self._refused(item, exc)
         except (CclarkError, ValueError) as exc:
             logger.error("cannot send %s %s to %s: %s", item.kind, item.key, item.channel, exc)
             await self._record(self._outbox.abandon, item)
             return True
-        await self._record(self._outbox.confirmed, item, content, message_id)
+        await self._record(self._outbox.confirmed, item, content, message_id, sequence=sequence)
         if item.released and not item.pending:
-            self._updates.forget(item.key)
+            self._pacer(item).forget(item.key)
+            self._streams.forget(item.key)
         return True
 
-    async def _record(self, change: Any, *args: Any) -> None:
+    def _streamed(self, item: Item) -> bool:
+        """A card already streamed, or a new one that asks to be, while CardKit is allowed."""
+        if item.kind is not ItemKind.CARD:
+            return False
+        return item.card_id is not None or (
+            self._cardkit and item.message_id is None and streams(json.loads(item.content))
+        )
+
+    async def _send_streamed(self, item: Item, uuid: str) -> tuple[str, int | None]:
+        """Create (and record) the entity, send its message, or stream the change."""
+        self._stream_updates.note(item.key)
+        if item.card_id is None:
+            card_id = await self._streams.create(item)
+            await self._record(self._outbox.entity_created, item, card_id)
+        assert item.card_id is not None
+        if item.message_id is None:
+            return await self._streams.show(item, item.card_id, uuid), None
+        return item.message_id, await self._streams.update(item)
+
+    def _pacer(self, item: Item) -> Pacer:
+        return self._stream_updates if item.card_id is not None else self._updates
+
+    async def _refused(self, item: Item, exc: FeishuApiError) -> bool:
+        logger.error("Feishu refused %s %s for %s: %s", item.kind, item.key, item.channel, exc)
+        await self._record(self._outbox.abandon, item)
+        return True
+
+    async def _record(self, change: Any, *args: Any, **kwargs: Any) -> None:
         async with self._journal.unit():
-            change(*args)
+            change(*args, **kwargs)
+
+
+def _plain(card: dict[str, Any]) -> dict[str, Any]:
+    """A card to create or patch as a message: streaming is CardKit's alone."""
+    config = card.get("config")
+    if isinstance(config, dict):
+        config.pop("streaming_mode", None)
+    return card

@@ -26,6 +26,7 @@ from cclark.errors import CclarkError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
+from cclark.handlers.dispatch import Receipt
 from cclark.handlers.taps import Taps
 from cclark.health import HealthServer
 from cclark.outbox import Outbox
@@ -43,8 +44,8 @@ SEND_ON_STOP = 3.0  # seconds a stop gives the chat senders to send what is pend
 
 
 class ChatReplies:
-    """Answers a chat (or its topic): text through the outbox (recorded, never awaited on
-    Feishu), images through the adapter."""
+    """Answers a chat (or its topic): texts, cards and receipts through the outbox (recorded,
+    never awaited on Feishu), images through the adapter."""
 
     def __init__(self, adapter: FeishuAdapter, outbox: Outbox, journal: Journal) -> None:
         self._adapter = adapter
@@ -61,6 +62,11 @@ class ChatReplies:
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         await self._adapter.send_image(event.channel_id, png)
+
+    async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
+        async with self._journal.unit():
+            self._outbox.put_reaction(f"receipt:{event.message_id}", event.channel_id,
+                                      event.message_id, receipt.value)  # fmt: skip
 
 
 async def serve(

@@ -1,12 +1,12 @@
 """Outbox: what each chat must show, kept in state.db until Feishu confirmed it.
 
 Owns the ``outbox`` table and its mirror in memory: one row per card (its newest content, its
-message id once created, a digest of the content Feishu confirmed) and per text message (sent
-once, then deleted). Rows are keyed by a stable name (the turn, the part, the notice), so
-putting the same thing twice is harmless and a request repeated after a crash carries the same
-idempotency key. Writes are staged in the caller's journal unit: a gateway callback's rows
-commit with the gateway's watermark. Knows nothing of Feishu calls (ChatSenders send) nor of
-card layout.
+message id once created, a digest of the content Feishu confirmed), per text message and per
+reaction (sent once, then deleted). Rows are keyed by a stable name (the turn, the part, the
+notice), so putting the same thing twice is harmless and a request repeated after a crash
+carries the same idempotency key. Writes are staged in the caller's journal unit: a gateway
+callback's rows commit with the gateway's watermark. Knows nothing of Feishu calls (ChatSenders
+send) nor of card layout.
 """
 
 from __future__ import annotations
@@ -28,13 +28,17 @@ logger = logging.getLogger(__name__)
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY, channel TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
-    content TEXT NOT NULL, message_id TEXT, sent TEXT, released INTEGER NOT NULL DEFAULT 0);
+    content TEXT NOT NULL, message_id TEXT, sent TEXT, released INTEGER NOT NULL DEFAULT 0,
+    card_id TEXT, sequence INTEGER NOT NULL DEFAULT 0);
 """
+# Columns added since the table was first made, for state.db files from before.
+_ADDED: Final = (("card_id", "TEXT"), ("sequence", "INTEGER NOT NULL DEFAULT 0"))
 
 
 class ItemKind(StrEnum):
     CARD = "card"
     TEXT = "text"
+    REACTION = "reaction"  # content: {"message_id": …, "emoji": …}; added once
 
 
 @dataclass(slots=True, kw_only=True)
@@ -45,10 +49,12 @@ class Item:
     channel: ChannelId
     seq: int  # order in the chat: when it was first put
     kind: ItemKind
-    content: str  # card JSON, or the text
+    content: str  # card JSON, the text, or a reaction's JSON
     message_id: str | None = None  # a card's, once Feishu created it
     sent: str | None = None  # digest of the content Feishu confirmed
     released: bool = False  # no further change will come: forget it once sent
+    card_id: str | None = None  # a streamed card's CardKit entity, once created
+    sequence: int = 0  # the last CardKit operation on it that Feishu confirmed
     batch: Batch | None = None  # the unit of work of the newest content
 
     @property
@@ -76,13 +82,17 @@ class Outbox:
     def load(self, journal: Journal) -> None:
         """Define the table and read back what is unsent or still open (at gateway start)."""
         journal.define(_SCHEMA)
-        rows = journal.rows(
-            "SELECT key, channel, seq, kind, content, message_id, sent, released FROM outbox"
-        )
-        for key, channel, seq, kind, content, message_id, sent, released in rows:
+        columns = {row[1] for row in journal.rows("PRAGMA table_info(outbox)")}
+        for name, kind in _ADDED:
+            if name not in columns:
+                journal.define(f"ALTER TABLE outbox ADD COLUMN {name} {kind};")
+        rows = journal.rows("SELECT key, channel, seq, kind, content, message_id, sent, released, "
+                            "card_id, sequence FROM outbox")  # fmt: skip
+        for key, channel, seq, kind, content, message_id, sent, released, card_id, sequence in rows:
             self._keep(Item(key=key, channel=ChannelId(channel), seq=seq, kind=ItemKind(kind),
                             content=content, message_id=message_id, sent=sent,
-                            released=bool(released)))  # fmt: skip
+                            released=bool(released), card_id=card_id,
+                            sequence=sequence))  # fmt: skip
             self._seq = max(self._seq, seq)
         waiting = sum(1 for item in self._items.values() if item.pending)
         if waiting:
@@ -114,6 +124,12 @@ class Outbox:
         if key not in self._items:
             self._put(key, channel, ItemKind.TEXT, text)
 
+    def put_reaction(self, key: str, channel: ChannelId, message_id: str, emoji: str) -> None:
+        """The message message_id of the chat should get the bot's emoji reaction, once."""
+        if key not in self._items:
+            content = json.dumps({"message_id": message_id, "emoji": emoji})
+            self._put(key, channel, ItemKind.REACTION, content)
+
     def release(self, key: str) -> None:
         """The card named key will not change again: forget it once its content is sent."""
         item = self._items.get(key)
@@ -125,19 +141,29 @@ class Outbox:
         else:
             self._drop(item)
 
-    def confirmed(self, item: Item, content: str, message_id: str | None) -> None:
-        """Feishu confirmed content (and created message_id): stage the record of it."""
+    def confirmed(
+        self, item: Item, content: str, message_id: str | None, *, sequence: int | None = None
+    ) -> None:
+        """Feishu confirmed content (and created message_id; for a streamed card, the CardKit
+        operation numbered sequence): stage the record of it."""
         item.sent = digest(content)
         item.message_id = message_id or item.message_id
-        if item.kind is ItemKind.TEXT or (item.released and not item.pending):
+        item.sequence = item.sequence if sequence is None else sequence
+        if item.kind is not ItemKind.CARD or (item.released and not item.pending):
             self._drop(item)
         else:
-            self._journal.stage("UPDATE outbox SET sent=?, message_id=? WHERE key=?",
-                                (item.sent, item.message_id, item.key))  # fmt: skip
+            self._journal.stage("UPDATE outbox SET sent=?, message_id=?, sequence=? WHERE key=?",
+                                (item.sent, item.message_id, item.sequence,
+                                 item.key))  # fmt: skip
+
+    def entity_created(self, item: Item, card_id: str) -> None:
+        """The streamed card's CardKit entity exists (not sent yet): stage the record of it."""
+        item.card_id = card_id
+        self._journal.stage("UPDATE outbox SET card_id=? WHERE key=?", (card_id, item.key))
 
     def abandon(self, item: Item) -> None:
         """Feishu refused the item for good: stop trying (the caller logged why)."""
-        if item.kind is ItemKind.TEXT or item.message_id is None or item.released:
+        if item.kind is not ItemKind.CARD or item.message_id is None or item.released:
             self._drop(item)
         else:  # keep the card: a later change may still patch it
             self.confirmed(item, item.content, None)

@@ -1,9 +1,10 @@
 """A local Feishu/Lark Open Platform that the real lark-oapi SDK talks to, for tests and demos.
 
 Owns the platform side of the wire: tenant tokens, ws endpoint discovery, the pbbp2 long
-connection (events, multi-part payloads, pings, acks), the im/v1 REST calls the bot makes,
-failure switches and a control surface. Must not know the bot: nothing here imports cclark's
-other modules.
+connection (events, multi-part payloads, pings, acks, card taps answered in the ack), the
+im/v1 REST calls the bot makes (messages, reactions, uploads), CardKit card entities (create,
+stream an element, settings, replace), failure switches and a control surface. Must not know
+the bot: nothing here imports cclark's other modules.
 
 Python API (tests)::
 
@@ -11,6 +12,9 @@ Python API (tests)::
         posted = await emu.post_text("hello")          # a user writes to the bot (p2p)
         ack = await emu.wait_for_ack(posted.event_id)  # the SDK acked: ack.code, ack.latency
         sent = await emu.wait_for_sent(1)              # what the bot created/replied/patched
+        clicked = await emu.click(sent.message_id, value)   # a tap on a button: the bot's
+                                                             # toast and card, within 3 s
+        emu.reactions(message_id), emu.card_ops(), emu.card_entity(card_id)
 
 HTTP control surface (people, scripts, other processes), JSON, under ``/_emulator``; mounted
 only on a test server (``test_controls=True``, and ``python -m feishu_emulator``)::

@@ -189,6 +189,8 @@ async def test_the_wizard_done_by_taps_opens_a_shell_whose_output_comes_back_as_
         "data-template", "green", timeout=REPLY_TIMEOUT
     )
     await expect(bot_says(page, "✅ shell · demo: hello-from-42")).to_be_visible()
+    typed = page.locator(".msg.from-user", has_text="echo hello-from")
+    await expect(typed.locator(".reaction[data-emoji-type='OK']")).to_have_text("👌")
 
 
 async def test_a_claude_session_started_by_taps_has_its_permission_answered_by_a_tap(

@@ -154,8 +154,12 @@ async def test_text_reaches_the_bound_agent_and_its_reply_comes_back(
         ack = await emu.wait_for_ack(posted.event_id)
         card = await card_with(emu, "oc_agent", "FAKE-REPLY: you said 'please say hi'", within=30)
         notice = await next_text(emu, 0, "✅", within=30)
+        assert posted.message is not None
+        message_id = posted.message.message_id
+        receipts = await wait_until(lambda: emu.reactions(message_id), what="the receipt")
     finally:
         running.stop()
+    assert [r.emoji_type for r in receipts] == ["OK"]
     assert card_text(card.body()).startswith("claude · workspace")
     assert notice == "✅ claude · workspace: FAKE-REPLY: you said 'please say hi'"
     assert ack.latency < 1.0

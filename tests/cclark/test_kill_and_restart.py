@@ -24,6 +24,7 @@ from chat_view import card_text
 from fakes.agent_homes import INHERITED_ENV_TO_DROP, kill_home_processes, seed_agent_home
 from fakes.model_apis import FakeModelAPIs, Reply
 from feishu_emulator import Emulator
+from feishu_emulator.models import CardOpKind
 from support import World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
 
@@ -91,8 +92,13 @@ async def test_every_line_shows_exactly_once_however_often_the_bot_is_killed(
 
     assert sorted(counts) == list(range(1, LINES + 1))
     assert {n: c for n, c in counts.items() if c != 1} == {}
+    # The turn's cards were streamed (typed out) through CardKit, and each stream was closed.
+    ops = emu.card_ops()
+    assert any(op.op is CardOpKind.CONTENT for op in ops)
+    assert [c for c in {op.card_id for op in ops} if emu.card_entity(c).streaming] == []
     log = bot.log.read_text()
-    for noise in ("Traceback", "Task was destroyed but it is pending", "watchfiles"):
+    for noise in ("Traceback", "Task was destroyed but it is pending", "watchfiles",
+                  "Feishu refused"):  # fmt: skip
         assert noise not in log
 
 
@@ -150,4 +156,9 @@ async def test_every_step_of_a_real_claude_turn_shows_once_however_often_the_bot
             await kill_home_processes(world.home)
 
     assert counts == Counter(range(1, STEPS + 1))  # every step, each exactly once
-    assert "Traceback" not in bot.log.read_text()
+    card_ids = {op.card_id for op in emu.card_ops()}
+    assert card_ids  # streamed through CardKit...
+    assert [c for c in card_ids if emu.card_entity(c).streaming] == []  # ...and closed
+    log = bot.log.read_text()
+    assert "Traceback" not in log
+    assert "Feishu refused" not in log

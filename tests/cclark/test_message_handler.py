@@ -13,6 +13,7 @@ from PIL import Image
 from cclark.audit import AuditLog
 from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.handlers import MessageHandler
+from cclark.handlers.dispatch import Receipt
 from cclark.handlers.message import FEEDBACK
 from chat_view import question_text
 from support import World, wait_until
@@ -29,9 +30,13 @@ class Replies:
         self.sent: list[str] = []
         self.images: list[bytes] = []
         self.cards: dict[str, dict[str, Any]] = {}
+        self.receipts: list[tuple[str, Receipt]] = []
 
     async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
         self.sent.append(text)
+
+    async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
+        self.receipts.append((event.message_id, receipt))
 
     async def reply_card(self, event: FeishuMessageEvent, key: str, card: dict[str, Any]) -> None:
         if key not in self.cards:
@@ -116,6 +121,7 @@ async def test_text_goes_to_the_chats_bound_agent(
     submitted = await wait_until(lambda: world.agent_entries("submit"), what="the text")
     assert submitted[0]["text"] == "run the tests; then $(report)"
     assert replies.sent == []
+    assert replies.receipts == [(event.message_id, Receipt.TYPED)]
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert audit[-1]["kind"] == "keystrokes"
 
@@ -289,6 +295,7 @@ async def test_odd_numbers_while_a_prompt_waits_get_the_valid_options(
                            "the prompt on its screen; answer it with a number first")  # fmt: skip
     assert answers.announced == []
     assert gateway.status_of(window)[1] is not None  # still waiting, nothing was pressed
+    assert replies.receipts[-1] == ("om_²", Receipt.NOT_TYPED)
 
 
 async def test_a_20000_character_reply_to_the_wizard_is_answered_and_the_wizard_goes_on(

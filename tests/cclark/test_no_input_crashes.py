@@ -122,6 +122,9 @@ class Rig:
     async def reply_card(self, event: FeishuMessageEvent, key: str, card: dict[str, Any]) -> None:
         self.replies[event.message_id].append(card_text(card))
 
+    async def react(self, event: FeishuMessageEvent, receipt: object) -> None:
+        self.replies[event.message_id].append(f"<receipt {receipt}>")
+
     async def send(self, chat: str, text: str) -> str:
         """Post text as a raw event, wait until the handler finished it; its message id."""
         assert self.dispatcher is not None

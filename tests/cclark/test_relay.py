@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cclark.chat_senders import ChatSenders, SenderSettings
+from cclark.errors import FeishuPermissionError
 from cclark.outbox import Outbox
 from cclark.relay import DIED, ChatRelay
 from chat_view import card_text, colour
@@ -60,6 +61,12 @@ class Chat:
     async def update_card(self, message_id: str, card: Mapping[str, Any]) -> None:
         channel, kind, _ = self.messages[message_id]
         self.messages[message_id] = (channel, kind, json.loads(json.dumps(card)))
+
+    async def create_card_entity(self, card: Mapping[str, Any]) -> str:
+        # An app without CardKit: streamed turn cards fall back to being patched (CardKit
+        # itself is tested against the emulator).
+        raise FeishuPermissionError(code=99991672, msg="no cardkit", http_status=400,
+                                    scopes=("cardkit:card:write",))  # fmt: skip
 
     def _add(self, channel_id: ChannelId, kind: str, body: Any, uuid: str | None) -> str:
         if uuid is not None and uuid in self.uuids:

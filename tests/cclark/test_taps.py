@@ -199,3 +199,29 @@ async def test_session_list_buttons_switch_and_close(world: World, emu: Emulator
 
 def _said(emu: Emulator, start: str) -> str | None:
     return next((s.text for s in emu.sent if s.text and s.text.startswith(start)), None)
+
+
+async def test_a_working_turns_card_has_key_buttons_until_the_turn_ends(
+    world: World, emu: Emulator
+) -> None:
+    running = await bot_with_window(world, emu, "claude", CHAT)
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_text("PARTS: 2", chat_id=CHAT, sender_open_id=ALICE)
+        working = await question(emu, "part 1 of 2")
+        offered = list(buttons(working.body()))
+        shot = await tap(emu, working, "Screenshot")
+        image = await wait_until(lambda: next((s for s in emu.sent if s.msg_type == "image"),
+                                              None), what="the screenshot")  # fmt: skip
+        stopping = await tap(emu, working, "Ctrl-C")
+        world.gate.touch()
+        done = await card_with(emu, CHAT, "✅ done", message_id=working.message_id)
+    finally:
+        running.stop()
+    assert offered == ["Esc", "Screenshot", "Ctrl-C"]
+    assert shot == "Taking a screenshot…"
+    assert image.chat_id == CHAT
+    assert stopping == "Sending Ctrl-C…"
+    assert buttons(done.body()) == {}
+    keystrokes = [r["detail"] for r in audit_lines(world) if r["kind"] == "keystrokes"]
+    assert keystrokes[-1] == "<Ctrl-C> (button)"

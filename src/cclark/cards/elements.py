@@ -95,8 +95,10 @@ def card(
     elements: Sequence[Element],
     subtitle: str = "",
     summary: str = "",
+    streaming: bool | None = None,
 ) -> CardJson:
-    """A schema 2.0 card (shared, so it can be patched) with a plain-text header."""
+    """A schema 2.0 card (shared, so it can be patched) with a plain-text header; streaming
+    (True or False) makes it a card that is streamed while True (see cclark.card_streams)."""
     header: dict[str, Any] = {
         "title": {"tag": "plain_text", "content": title},
         "template": template.value,
@@ -106,6 +108,8 @@ def card(
     config: dict[str, Any] = {"update_multi": True}
     if summary:
         config["summary"] = {"content": summary}
+    if streaming is not None:
+        config["streaming_mode"] = streaming
     return {
         "schema": "2.0",
         "config": config,

@@ -2,16 +2,19 @@
 
 Owns how a turn's blocks are packed into cards under a byte budget, when a card becomes final
 (a newer card exists) and the header and footer by state. Pure: knows nothing of sending,
-message ids or throttling (CardUpdater), nor of how one message looks (turn_blocks).
+message ids or throttling, nor of how one message looks (turn_blocks). A working turn's last
+card streams (config.streaming_mode) and carries key buttons (Esc, Screenshot, Ctrl-C) when
+given the value they carry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
+from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button, button_row
 from cclark.cards.chunks import MAX_TABLES_PER_CARD
 from cclark.cards.elements import (
     CARD_LIMIT_BYTES,
@@ -84,6 +87,8 @@ class TurnCard:
 
     title: str
     verbose: bool = False
+    # The value the key buttons of a working turn carry (its chat and window); None: no buttons.
+    keys: Mapping[str, Any] | None = None
     budget_bytes: int = SAFE_CARD_BYTES
     state: TurnState = TurnState.WORKING
     _sealed: tuple[_Sealed, ...] = field(default=(), repr=False)
@@ -111,7 +116,13 @@ class TurnCard:
         """The card JSON of every card of the turn, oldest first; never empty."""
         total = self.card_count
         cards = [
-            self._card(sealed.blocks, part=i, template=sealed.template, footer=_CONTINUED)
+            self._card(
+                sealed.blocks,
+                part=i,
+                template=sealed.template,
+                footer=_CONTINUED,
+                streaming=False,
+            )
             for i, sealed in enumerate(self._sealed, start=1)
         ]
         cards.append(
@@ -120,9 +131,26 @@ class TurnCard:
                 part=total if total > 1 else 0,
                 template=_TEMPLATES[self.state],
                 footer=_FOOTERS[self.state],
+                buttons=self._buttons(self.state),
+                streaming=self.state is TurnState.WORKING,
             )
         )
         return cards
+
+    def _buttons(self, state: TurnState) -> list[Element]:
+        """Esc, Screenshot and Ctrl-C (asked again first) while the turn works."""
+        if self.keys is None or state is not TurnState.WORKING:
+            return []
+        value = {**self.keys, "k": ClickKind.KEY.value}
+        stop = Confirm(
+            title="Send Ctrl-C?",
+            text="Ctrl-C stops what the agent is running; some agents exit on it.",
+        )
+        return [button_row([
+            button("Esc", {**value, "key": "esc"}),
+            button("Screenshot", {**value, "key": "screenshot"}),
+            button("Ctrl-C", {**value, "key": "ctrl-c"}, style=ButtonStyle.DANGER, confirm=stop),
+        ])]  # fmt: skip
 
     def _open_blocks(self) -> list[Block]:
         return [block for _, block in self._open_parts()]
@@ -162,21 +190,32 @@ class TurnCard:
         frame = card(
             title=self.title,
             template=HeaderTemplate.TURQUOISE,  # the longest colour name
-            elements=[note(max((*_FOOTERS.values(), _CONTINUED), key=utf8_len))],
+            elements=[
+                *self._buttons(TurnState.WORKING),
+                note(max((*_FOOTERS.values(), _CONTINUED), key=utf8_len)),
+            ],
             subtitle="part 99999",
             summary=self.title,
         )
         return self.budget_bytes - wire_bytes(frame) - _SLACK
 
     def _card(
-        self, blocks: Sequence[Block], *, part: int, template: HeaderTemplate, footer: str
+        self,
+        blocks: Sequence[Block],
+        *,
+        part: int,
+        template: HeaderTemplate,
+        footer: str,
+        buttons: Sequence[Element] = (),
+        streaming: bool,
     ) -> CardJson:
         return card(
             title=self.title,
             template=template,
-            elements=[*_elements(blocks), note(footer)],
+            elements=[*_elements(blocks), *buttons, note(footer)],
             subtitle=f"part {part}" if part else "",
             summary=self.title,
+            streaming=streaming,
         )
 
 

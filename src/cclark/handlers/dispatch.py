@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from cclark.audit import AuditKind, AuditLog, AuditRecord
@@ -23,7 +24,7 @@ from cclark.event_parsers import ChatType, FeishuMessageEvent, parse_message_eve
 from cclark.seen_messages import SeenMessages
 from unified_icc import ChannelId
 
-__all__ = ["Dispatcher", "InboundPolicy", "Job", "Replier", "audit_event"]
+__all__ = ["Dispatcher", "InboundPolicy", "Job", "Receipt", "Replier", "audit_event"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,13 @@ WHILE_DOWN = (
     "Your message ({preview}) arrived while cclark was not running, so it was not acted on. "
     "Send it again if it is still wanted."
 )
+
+
+class Receipt(StrEnum):
+    """What became of a message meant for the agent, as a reaction on it (an emoji type)."""
+
+    TYPED = "OK"  # typed into the agent
+    NOT_TYPED = "CrossMark"  # could not be (the chat is told why in words too)
 
 
 # Something a chat asked for, run in the chat's order: a message's handling, a tap's work.
@@ -46,6 +54,10 @@ class Replier(Protocol):
         ...
 
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None: ...
+
+    async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
+        """Mark the person's message with a receipt (a reaction, which notifies no one)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,7 +22,7 @@ from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button
 from cclark.cards.choices_card import SESSIONS_TITLE, WIZARD_TITLE, choices_card
 from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
-from cclark.handlers.dispatch import Replier, audit_event
+from cclark.handlers.dispatch import Receipt, Replier, audit_event
 from cclark.handlers.session_creation import (
     Choice,
     Launch,
@@ -134,6 +134,7 @@ class MessageHandler:
     # -- routes --------------------------------------------------------------------------------
 
     async def _to_agent(self, event: FeishuMessageEvent, text: str) -> None:
+        """Type text into the chat's agent; the message gets a receipt saying whether it was."""
         window = self._gateway.channel_router.resolve_window(event.channel_id)
         if window is None:
             await self._say(event, NO_SESSION)
@@ -142,7 +143,14 @@ class MessageHandler:
         try:
             await self._gateway.send_to_window(window, text)
         except UnifiedICCError as exc:
+            await self._receipt(event, Receipt.NOT_TYPED)
             await self._say(event, f"Not sent: {exc}")
+            return
+        await self._receipt(event, Receipt.TYPED)
+
+    async def _receipt(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
+        if event.message_type == "text":  # a person's own message, not a tap on a card
+            await self._replier.react(event, receipt)
 
     async def _answer(self, event: FeishuMessageEvent, digits: str) -> bool:
         """Answer the prompt on the bound window's screen; False when there is none."""

@@ -72,14 +72,15 @@ class TurnCards:
                             "shown, notified, ends FROM relay_turns")  # fmt: skip
         for row in rows:
             window, channel, turn_id, title, verbose, state, last_reply, shown, notified, ends = row
-            card = TurnCard(title=title, verbose=bool(verbose))
+            key = (WindowId(window), ChannelId(channel))
+            card = TurnCard(title=title, verbose=bool(verbose), keys=_keys(key))
             batches = journal.rows(
                 "SELECT messages FROM relay_batches WHERE turn_id=? ORDER BY n", (turn_id,)
             )
             for (messages,) in batches:
                 for message in _MESSAGES.validate_json(messages):
                     card = card.add([message])  # as they came: the same cards, cut alike
-            self._turns[(WindowId(window), ChannelId(channel))] = _Turn(
+            self._turns[key] = _Turn(
                 turn_id=turn_id, card=replace(card, state=TurnState(state)),
                 last_reply=last_reply, shown=bool(shown), notified=bool(notified), ends=ends,
                 batches=len(batches),
@@ -136,7 +137,7 @@ class TurnCards:
     def _new_turn(self, key: TurnKey, title: str) -> _Turn:
         turn = _Turn(
             turn_id=secrets.token_hex(8),
-            card=TurnCard(title=title, verbose=self._verbose(key[1])),
+            card=TurnCard(title=title, verbose=self._verbose(key[1]), keys=_keys(key)),
         )
         self._turns[key] = turn
         self._save(key, turn)
@@ -174,6 +175,11 @@ class TurnCards:
             (key[0], key[1], turn.turn_id, card.title, int(card.verbose), card.state.value,
              turn.last_reply, int(turn.shown), int(turn.notified), turn.ends),
         )  # fmt: skip
+
+
+def _keys(key: TurnKey) -> dict[str, str]:
+    """What the key buttons of the turn's card carry: its chat and window."""
+    return {"c": key[1], "w": key[0]}
 
 
 def _card_key(turn: _Turn, part: int) -> str:

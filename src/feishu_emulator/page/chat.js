@@ -222,7 +222,22 @@ function fillBubble(bubble, message) {
   );
   const content = node("div", `msg-body body-${message.msg_type}`);
   content.append(body(message));
-  bubble.replaceChildren(meta, content);
+  bubble.replaceChildren(meta, content, reactions(message));
+}
+
+// Reactions under a bubble, as Feishu shows them (the bot's receipts among them).
+const EMOJI = { OK: "👌", CrossMark: "❌", THUMBSUP: "👍", DONE: "✅", CheckMark: "✔️" };
+
+function reactions(message) {
+  const row = node("div", "msg-reactions");
+  for (const reaction of message.reactions ?? []) {
+    const chip = node("span", "reaction", EMOJI[reaction.emoji_type] ?? reaction.emoji_type);
+    chip.dataset.emojiType = reaction.emoji_type;
+    chip.title = reaction.emoji_type;
+    row.append(chip);
+  }
+  row.hidden = row.childElementCount === 0;
+  return row;
 }
 
 function clock(ms) {
