@@ -4,12 +4,15 @@ Starts the real bot (``python -m cclark``) against the Feishu emulator, with rea
 on a private tmux server, in a temp HOME and config folder, and prints:
 
 - output latency (p50/p90): a line written by the shell -> the Feishu request showing it
-  reaching the emulator, beside the tmux floor (the line written -> it is in the pane's
-  output file, read by a tight loop);
+  reaching the emulator (a card's create or patch, or a CardKit operation on a streamed
+  one), beside the tmux floor (the line written -> it is in the pane's output file, read by
+  a tight loop);
 - input latency (p50): a message posted to Feishu -> its text in the pane's output;
 - tmux spawns per second and CPU % of the idle bot (its tmux clients included), at 1 and at
   20 windows; the bot's RSS beside the ``import lark_oapi`` floor;
-- chat B's output latency while Feishu answers chat A's requests in 3 s.
+- chat B's output latency while Feishu answers chat A's requests in 3 s;
+- tap latency (p50/p90): a tap on a card button -> the bot's answer (toast and card) in the
+  SDK's ack, quiet and while chat A's Feishu is slow and its shell prints.
 
 Figures vary with the machine; docs/performance.md keeps the ones measured and where.
 """
@@ -165,12 +168,16 @@ def first_requests(emu: Emulator, chat: str, since: int) -> dict[int, tuple[floa
     found: dict[int, tuple[float, float]] = {}
     sent = [s for s in emu.sent if s.chat_id == chat]
     began = max((s.at / 1000 for s in sent if s.seq <= since), default=0.0)
-    for request in sent:
-        if request.seq <= since:
-            continue
-        for number, stamp in _STAMPED.findall(request.content):
+    # A streamed turn card's text travels in CardKit operations on the entity its message shows.
+    entities = {s.card_id for s in sent if s.card_id is not None}
+    shown = [(r.content, r.at) for r in sent if r.seq > since] + [
+        (op.content, op.at) for op in emu.card_ops() if op.card_id in entities
+        and op.at / 1000 >= began
+    ]  # fmt: skip
+    for content, at in sorted(shown, key=lambda pair: pair[1]):
+        for number, stamp in _STAMPED.findall(content):
             if int(stamp) / 1e9 >= began:
-                found.setdefault(int(number), (int(stamp) / 1e9, request.at / 1000))
+                found.setdefault(int(number), (int(stamp) / 1e9, at / 1000))
     return found
 
 
@@ -234,6 +241,34 @@ async def input_latency(rig: Rig, chat: str, rounds: int = 10) -> list[float]:
     return results
 
 
+async def tap_latency(rig: Rig, chat: str, rounds: int = 15) -> list[float]:
+    """#new in a chat without a window, then a tap on its card's Cancel: the tap pushed ->
+    the ack carrying the bot's answer, as Feishu measures its 3 s."""
+    results = []
+    for _ in range(rounds):
+        since = rig.emu.sent[-1].seq if rig.emu.sent else 0
+        await rig.emu.post_text("#new", chat_id=chat, sender_open_id=ALICE)
+        card = await wait_for(lambda s=since: next(
+            (m for m in rig.emu.sent if m.seq > s and m.chat_id == chat
+             and m.msg_type == "interactive"), None), 10, "the wizard's card")  # fmt: skip
+        cancel = _button(card.body(), "Cancel")
+        clicked = await rig.emu.click(card.message_id, cancel, operator_open_id=ALICE)
+        if not clicked.answered or clicked.seconds is None:
+            raise RuntimeError("a tap was not answered within 3 s")
+        results.append(clicked.seconds * 1000)
+        await asyncio.sleep(0.2)
+    return results
+
+
+def _button(card: dict[str, Any], label: str) -> dict[str, Any]:
+    for element in card["body"]["elements"]:
+        for column in element.get("columns", []):
+            for button in column["elements"]:
+                if button["text"]["content"] == label:
+                    return dict(button["behaviors"][0]["value"])
+    raise LookupError(label)
+
+
 async def idle(rig: Rig) -> tuple[float, float]:
     """tmux clients started per second and CPU % of the idle bot, over IDLE_SECONDS."""
     await asyncio.sleep(2.0)  # let the last turn settle
@@ -277,6 +312,9 @@ async def main() -> None:
                               f"{percentile(floor_ms, 0.9):.1f} ms)")  # fmt: skip
                 typed = await input_latency(rig, chats[0])
                 report.append(f"input latency    p50 {statistics.median(typed):6.1f} ms")
+                taps = await tap_latency(rig, chats[19])
+                report.append(f"tap answered     p50 {statistics.median(taps):6.1f} ms  "
+                              f"p90 {percentile(taps, 0.9):6.1f} ms")  # fmt: skip
                 spawns, cpu = await idle(rig)
                 report.append(f"idle, 1 window   {spawns:5.1f} tmux spawns/s  CPU {cpu:5.1f} %")
                 report.append(f"RSS              {rig.rss_mb():6.1f} MB   (import lark_oapi "
@@ -294,10 +332,14 @@ async def main() -> None:
                 await emu.post_text(stamped_loop(LINES, 0.1, "A"), chat_id=chats[1],
                                     sender_open_id=ALICE)  # fmt: skip
                 loaded_ms, _ = await output_latency(rig, chats[2])
+                busy_taps = await tap_latency(rig, "oc_bench_taps", rounds=10)
                 ratio = statistics.median(loaded_ms) / statistics.median(quiet_ms)
                 report.append(f"chat B output    p50 {statistics.median(quiet_ms):6.1f} ms; "
                               f"with chat A's Feishu at 3 s/request p50 "
                               f"{statistics.median(loaded_ms):.1f} ms (x{ratio:.2f})")  # fmt: skip
+                report.append(f"tap answered while chat A's Feishu is slow  p50 "
+                              f"{statistics.median(busy_taps):6.1f} ms  p90 "
+                              f"{percentile(busy_taps, 0.9):6.1f} ms")  # fmt: skip
                 emu.slow_chat(chats[1], 0)
             finally:
                 rig.stop()

@@ -143,24 +143,30 @@ async def test_a_prompt_button_answers_once_and_the_card_shows_who_chose(
 async def test_a_tap_is_answered_in_time_while_the_gateway_and_feishu_are_busy(
     world: World, emu: Emulator
 ) -> None:
-    running = await bot_with_window(world, emu, "claude", CHAT)
+    # The fake "codex" never confirms a submission: typing into it holds its window for
+    # seconds (Enter, wait, Enter again, wait), and the chat's queue with it.
+    running = await bot_with_window(world, emu, "codex", CHAT)
     try:
         await emu.wait_connected(within=60)
-        await emu.post_text("ASK: touch busy.txt", chat_id=CHAT, sender_open_id=ALICE)
-        asked = await card_with(emu, CHAT, "Reply with a number", "touch busy.txt")
-        emu.slow_chat(CHAT, 5.0)  # every Feishu call for this chat now takes 5 s
-        await emu.post_text("#status", chat_id=CHAT, sender_open_id=ALICE)
-        await emu.post_text("#session list", chat_id=CHAT, sender_open_id=ALICE)
-        clicked = await emu.click(asked.message_id, buttons(asked.body())["1. Yes"],
+        listed = await reply_to(emu, "#session list", chat=CHAT)
+        card = await question(emu, "Sessions:")
+        emu.slow_chat(CHAT, 5.0)  # and every Feishu call for this chat now takes 5 s
+        await emu.post_text("take your time", chat_id=CHAT, sender_open_id=ALICE)
+        await wait_until(lambda: world.agent_entries("submit"), what="the typing under way")
+        clicked = await emu.click(card.message_id, buttons(card.body())["Close 1"],
                                   operator_open_id=ALICE)  # fmt: skip
-        await wait_until((world.workspace / "busy.txt").exists, what="the approved command")
+        closed_at_ack = _said(emu, "Closed window")
         emu.slow_chat(CHAT, 0)
+        closed = await wait_until(lambda: _said(emu, "Closed window"), what="the close")
     finally:
         running.stop()
+    assert listed.startswith("Sessions:")
     assert clicked.answered
     assert clicked.seconds is not None
     assert clicked.seconds < 3.0
-    assert clicked.toast_text.startswith("Chose 1. Yes")
+    assert clicked.toast_text.startswith("Closing window")
+    assert closed_at_ack is None  # the close waited its turn behind the typing
+    assert closed.startswith("Closed window @")
 
 
 async def test_session_list_buttons_switch_and_close(world: World, emu: Emulator) -> None:
@@ -225,3 +231,46 @@ async def test_a_working_turns_card_has_key_buttons_until_the_turn_ends(
     assert buttons(done.body()) == {}
     keystrokes = [r["detail"] for r in audit_lines(world) if r["kind"] == "keystrokes"]
     assert keystrokes[-1] == "<Ctrl-C> (button)"
+
+
+async def test_taps_on_stale_cards_say_why_and_change_nothing(world: World, emu: Emulator) -> None:
+    running = await bot_with_window(world, emu, "claude", CHAT)
+    try:
+        await emu.wait_connected(within=60)
+        window = _agent_window(world)
+        # Answered at the desk: the card says so, and a tap on it is told.
+        await emu.post_text("ASK: touch at-the-desk.txt", chat_id=CHAT, sender_open_id=ALICE)
+        desk = await card_with(emu, CHAT, "Reply with a number", "at-the-desk.txt")
+        world.tmux("send-keys", "-t", window, "3")
+        await card_with(emu, CHAT, "Answered in the terminal", message_id=desk.message_id)
+        at_desk = await emu.click(desk.message_id, buttons(desk.body())["1. Yes"],
+                                  operator_open_id=ALICE)  # fmt: skip
+        # A card from before a restart: its question's id means nothing to the new process.
+        await emu.post_text("ASK: touch after-restart.txt", chat_id=CHAT, sender_open_id=ALICE)
+        old = await card_with(emu, CHAT, "Reply with a number", "after-restart.txt")
+        running.stop()
+        running.start()
+        await emu.wait_connected(count=2, within=60)
+        restarted = await emu.click(old.message_id, buttons(old.body())["1. Yes"],
+                                    operator_open_id=ALICE)  # fmt: skip
+        # The window gone (and the chat told): its card's keys do nothing.
+        world.tmux("kill-window", "-t", window)
+        await wait_until(lambda: _said(emu, "The agent has exited"), what="the exit notice")
+        gone = await emu.click(old.message_id, {**buttons(old.body())["1. Yes"], "k": "key",
+                                                "key": "esc"}, operator_open_id=ALICE)  # fmt: skip
+    finally:
+        running.stop()
+    assert at_desk.toast_text == "Already answered in the terminal."
+    assert at_desk.card is None
+    assert restarted.toast_text.startswith("This card is from before the bot restarted")
+    assert gone.toast_text.startswith(f"Window {window} is gone or not this chat's")
+    assert not (world.workspace / "at-the-desk.txt").exists()
+    assert not (world.workspace / "after-restart.txt").exists()
+
+
+def _agent_window(world: World) -> str:
+    """The tmux id of the one agent window (the gateway's quiet home window aside)."""
+    listed = world.tmux("list-windows", "-a", "-F", "#{window_id} #{window_name}").stdout
+    windows = [line.split()[0] for line in listed.splitlines() if not line.endswith(" home")]
+    assert len(windows) == 1, listed
+    return windows[0]

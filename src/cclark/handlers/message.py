@@ -1,35 +1,28 @@
 """MessageHandler: routes one chat message to the wizard, a prompt answer, a command, or the agent.
 
-Owns the order of that decision, the ``#new`` flow around the wizard (closing this chat's
-windows, warning about orphans, starting the window, sending the first text), and answering a
-prompt with a number (telling the prompt cards first, so the card shows who chose what).
-Calls only the gateway's public API (never tmux); how output looks is cclark.relay's.
+Owns the order of that decision, typing into the agent (with a receipt on the message),
+answering a prompt with a number (telling the prompt cards first, so the card shows who chose
+what), the session list's card and what taps on a session's or a turn's buttons do. The
+``#new`` flow is NewSessions'. Calls only the gateway's public API (never tmux); how output
+looks is cclark.relay's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final, Protocol
 
 from cclark.audit import AuditKind, AuditLog
 from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button
-from cclark.cards.choices_card import SESSIONS_TITLE, WIZARD_TITLE, choices_card
+from cclark.cards.choices_card import SESSIONS_TITLE, choices_card
 from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Receipt, Replier, audit_event
-from cclark.handlers.session_creation import (
-    Choice,
-    Launch,
-    ProviderChoice,
-    Wizard,
-    WizardState,
-)
+from cclark.handlers.new_session import NewSessions
 from cclark.handlers.tap_answer import TapAnswer, ToastKind, refused
 from cclark.handlers.user_input import is_number, parse_choice, quoted, shortened
 from unified_icc import (
@@ -40,7 +33,6 @@ from unified_icc import (
     UnifiedICCError,
     WindowId,
     WindowNotFoundError,
-    Workspace,
 )
 
 __all__ = ["FEEDBACK", "HELP", "MessageHandler", "PromptAnswers", "asks_for_feedback"]
@@ -63,7 +55,6 @@ reply with the number."""
 
 NO_SESSION = "This chat has no agent session. Send #new to start one, or #help."
 WIZARD_WORDS = ("#select", "#mkdir", "#cancel")
-WIZARD_TIMEOUT = 600.0
 FEEDBACK = ("Chose {choice}. {label} — tell the agent what to change: your next message goes "
             "to it as feedback on the plan.")  # fmt: skip
 _FEEDBACK_OPTION: Final = re.compile(
@@ -77,23 +68,6 @@ class PromptAnswers(Protocol):
     def answering(self, window_id: WindowId, prompt: PromptInfo, choice: int, by: str) -> None: ...
 
     def not_answered(self, window_id: WindowId) -> None: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _StepCard:
-    """The card of one wizard step: its outbox key, its text and the answers it offers."""
-
-    key: str
-    step: int
-    text: str
-    choices: tuple[Choice, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _OpenWizard:
-    state: WizardState
-    wizard_id: str
-    card: _StepCard | None = None
 
 
 # The keys a turn card's buttons press, and what each is called in a toast and the audit.
@@ -116,14 +90,14 @@ class MessageHandler:
         self._audit = audit
         self._clock = clock
         self._sessions = SessionCommands(gateway=gateway)
-        self._wizards: dict[tuple[ChannelId, str], _OpenWizard] = {}
+        self._new_sessions = NewSessions(gateway=gateway, replier=replier, audit=audit,
+                                         to_agent=self._to_agent, clock=clock)  # fmt: skip
 
     async def handle(self, event: FeishuMessageEvent) -> None:
         text = (event.text or "").strip()
-        key = (event.channel_id, event.sender_open_id or "")
         command = text.split(maxsplit=1)[0].lower() if text.startswith("#") else ""
-        if key in self._wizards and (not command or command in WIZARD_WORDS):
-            await self._wizard_step(event, key, text)
+        if self._new_sessions.is_open(event) and (not command or command in WIZARD_WORDS):
+            await self._new_sessions.step(event, text)
         elif is_number(text) and await self._answer(event, text):
             return
         elif command:
@@ -199,7 +173,7 @@ class MessageHandler:
         if command == "#help":
             return HELP
         if command == "#new":
-            return await self._new(event, argument)
+            return await self._new_sessions.start(event, argument)
         if command == "#cancel":
             return "There is no #new wizard to cancel."
         if command == "#status":
@@ -298,130 +272,11 @@ class MessageHandler:
 
     # -- #new ----------------------------------------------------------------------------------
 
-    async def _new(self, event: FeishuMessageEvent, text: str) -> str:
-        closed = await self._gateway.kill_channel_windows(event.channel_id)
-        orphans = await self._gateway.list_orphaned_agent_windows()
-        notes = []
-        if closed:
-            notes.append(f"Closed this chat's previous session ({', '.join(closed)}).")
-        if orphans:
-            notes.append(f"Note: {len(orphans)} agent window(s) in tmux belong to no chat; they "
-                         "were left alone (see #session list).")  # fmt: skip
-        key = (event.channel_id, event.sender_open_id or "")
-        await self._end_wizard(event, key, "a new #new was sent")
-        state, answer = self._wizard().start(text, now=self._clock())
-        if not isinstance(state, WizardState):
-            return "\n".join([*notes, answer])
-        opened = self._wizards[key] = _OpenWizard(state=state, wizard_id=secrets.token_hex(6))
-        await self._show_step(event, opened, "\n".join([*notes, answer]))
-        return ""
-
-    async def _wizard_step(
-        self, event: FeishuMessageEvent, key: tuple[ChannelId, str], text: str
-    ) -> None:
-        wizard = self._wizard()
-        opened = self._wizards[key]
-        if wizard.expired(opened.state, now=self._clock()):
-            await self._end_wizard(event, key, "timed out")
-            await self._say(event, "The #new wizard timed out. Send #new to start again.")
-            return
-        # The wizard moves on only once a step has an outcome: a failing step leaves it put.
-        outcome, answer = wizard.step(opened.state, text, now=self._clock())
-        if isinstance(outcome, WizardState) and _same_step(outcome, opened.state):
-            self._wizards[key] = dataclasses.replace(opened, state=outcome)
-            if answer:
-                await self._say(event, answer)  # a refusal: the step's card still stands
-            return
-        said = _as_shown(opened.card, text)
-        if isinstance(outcome, WizardState):
-            await self._close_step(event, opened, said)
-            opened = self._wizards[key] = dataclasses.replace(opened, state=outcome)
-            await self._show_step(event, opened, answer)
-            return
-        await self._end_wizard(event, key, said)
-        if answer:
-            await self._say(event, answer)
-        if isinstance(outcome, Launch):
-            await self._launch(event, outcome)
-
-    async def _show_step(self, event: FeishuMessageEvent, opened: _OpenWizard, text: str) -> None:
-        """A new card for the wizard's current step, with a button per answer it takes."""
-        step = opened.card.step + 1 if opened.card else 1
-        choices = (*self._wizard().choices(opened.state), Choice(label="Cancel", say="#cancel"))
-        card = _StepCard(key=f"wizard:{opened.wizard_id}:{step}", step=step, text=text,
-                         choices=choices)  # fmt: skip
-        self._wizards[(event.channel_id, event.sender_open_id or "")] = dataclasses.replace(
-            opened, card=card
-        )
-        await self._replier.reply_card(event, card.key, self._step_card(event, opened, card))
-
-    async def _close_step(self, event: FeishuMessageEvent, opened: _OpenWizard, said: str) -> None:
-        """The step's card shows what was answered and loses its buttons."""
-        if opened.card is not None:
-            card = choices_card(title=WIZARD_TITLE, text=opened.card.text, buttons=(),
-                                outcome=said)  # fmt: skip
-            await self._replier.reply_card(event, opened.card.key, card)
-
-    async def _end_wizard(
-        self, event: FeishuMessageEvent, key: tuple[ChannelId, str], why: str
-    ) -> None:
-        opened = self._wizards.pop(key, None)
-        if opened is not None:
-            await self._close_step(event, opened, why)
-
-    def _step_card(
-        self, event: FeishuMessageEvent, opened: _OpenWizard, card: _StepCard
-    ) -> dict[str, object]:
-        base = {"k": ClickKind.WIZARD.value, "c": event.channel_id, "id": opened.wizard_id,
-                "s": card.step}  # fmt: skip
-        buttons = [
-            button(choice.label, {**base, "say": choice.say}, style=_style(choice))
-            for choice in card.choices
-        ]
-        return choices_card(title=WIZARD_TITLE, text=card.text, buttons=buttons)
-
     def tap_wizard(
         self, event: FeishuMessageEvent, wizard_id: str, step: int, say: str
     ) -> TapAnswer:
-        """A tap on a wizard step's button: the same as typing its answer, if that step is
-        still the wizard's current one and the tapper is the person running it."""
-        opened = self._wizards.get((event.channel_id, event.sender_open_id or ""))
-        if opened is None or opened.wizard_id != wizard_id:
-            others = any(w.wizard_id == wizard_id for w in self._wizards.values())
-            if others:
-                return refused("This #new wizard is someone else's: send #new to start your own.")
-            return refused("This #new wizard is over. Send #new to start again.")
-        card = opened.card
-        if card is None or card.step != step:
-            return refused("That step is done: use the newest card, or type your answer.")
-        choice = next((c for c in card.choices if c.say == say), None)
-        if choice is None:
-            return refused("That is not one of this step's answers.")
-        closed = choices_card(title=WIZARD_TITLE, text=card.text, buttons=(), outcome=choice.label)
-        return TapAnswer(kind=ToastKind.SUCCESS, toast=choice.label, card=closed,
-                         job=lambda: self.handle(dataclasses.replace(event, text=say)))  # fmt: skip
-    async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
-        detail = f"launch {launch.provider} {launch.mode}"
-        audit_event(self._audit, AuditKind.COMMAND, event, detail)
-        try:
-            window = await self._gateway.create_window(
-                launch.path, launch.provider, launch.mode, channel_id=event.channel_id
-            )
-        except UnifiedICCError as exc:
-            await self._say(event, f"Could not start the session: {exc}")
-            return
-        mode = "standard" if launch.mode == "normal" else launch.mode
-        what = launch.provider if launch.provider == "shell" else f"{launch.provider} ({mode})"
-        await self._say(event, f"Session started: {what} in {launch.path}, "
-                               f"window {window.window_id}. Send text to talk to it.")  # fmt: skip
-        if launch.text:
-            await self._to_agent(event, launch.text)
-
-    def _wizard(self) -> Wizard:
-        providers = [ProviderChoice(name=name, installed=installed)
-                     for name, installed in self._gateway.installed_providers()]  # fmt: skip
-        workspace = Workspace(self._gateway.config.gateway.workspace_roots)
-        return Wizard(workspace=workspace, providers=providers, timeout=WIZARD_TIMEOUT)
+        """A tap on a #new step's button (see NewSessions.tap)."""
+        return self._new_sessions.tap(event, wizard_id, step, say)
 
     # -- output --------------------------------------------------------------------------------
 
@@ -432,22 +287,6 @@ class MessageHandler:
 def answerer(event: FeishuMessageEvent) -> str:
     """Who a card says answered: the reader in a one-to-one chat, someone in a group."""
     return "You" if event.chat_type is ChatType.P2P else "Someone in this chat"
-
-
-def _as_shown(card: _StepCard | None, text: str) -> str:
-    """An answer as its step's card shows it: the button's label when it is one's answer."""
-    choices = card.choices if card else ()
-    lowered = text.strip().lower()
-    return next((c.label for c in choices if c.say.lower() == lowered), shortened(text))
-
-
-def _style(choice: Choice) -> ButtonStyle:
-    return ButtonStyle.DANGER if choice.risky or choice.say == "#cancel" else ButtonStyle.DEFAULT
-
-
-def _same_step(a: WizardState, b: WizardState) -> bool:
-    """Whether a wizard step left the wizard where it was (a refusal, or a failed step)."""
-    return (a.stage, a.cwd, a.listing, a.provider) == (b.stage, b.cwd, b.listing, b.provider)
 
 
 def asks_for_feedback(label: str) -> bool:

@@ -77,17 +77,16 @@ class Taps:
         if tap is None:
             logger.info("unreadable card tap")
             return refused(UNREADABLE).wire()
-        answer = await self._answer(tap)
-        if answer.job is not None:
-            channel = ChannelId(str(tap.value.get("c")))
+        channel = self._channel(tap)
+        answer = await self._answer(tap, channel)
+        if answer.job is not None and channel is not None:
             self._enqueue(channel, f"tap {tap.event_id}", answer.job)
         return answer.wire()
 
-    async def _answer(self, tap: CardClick) -> TapAnswer:
+    async def _answer(self, tap: CardClick, channel: ChannelId | None) -> TapAnswer:
         if not await self._seen.first_time(f"tap:{tap.event_id}"):
             logger.info("skipping a re-pushed tap %s", tap.event_id)
             return TapAnswer(kind=ToastKind.INFO, toast=REPEATED)
-        channel = self._channel(tap)
         if not self._policy.allows(tap.operator_open_id):
             self._refusal(tap, channel or "", "card tap from a sender not on allowed_users")
             return refused(STRANGER)
