@@ -83,7 +83,9 @@ class CardStreams:
         return message_id
 
     async def update(self, item: Item) -> int:
-        """Bring the entity to item's content; returns the last sequence number used."""
+        """Bring the entity to item's content; returns the last sequence number used.
+
+        Call reserve (and record what it returns) first."""
         assert item.card_id is not None
         new = with_element_ids(json.loads(item.content))
         old = self._shown.get(item.key)
@@ -102,15 +104,22 @@ class CardStreams:
         self._shown[item.key] = new
         return sequence
 
+    def reserve(self, item: Item) -> int | None:
+        """Before this process's first operation on item: the number to record first (the
+        last one recorded plus SEQUENCE_GAP), so that a process killed after using numbers
+        it had not recorded yet cannot hand them out again; None when already reserved."""
+        if item.key in self._sequences:
+            return None
+        self._sequences[item.key] = item.sequence + SEQUENCE_GAP
+        return self._sequences[item.key]
+
     def forget(self, key: str) -> None:
         self._shown.pop(key, None)
         self._sequences.pop(key, None)
 
     def _next(self, item: Item) -> int:
-        last = self._sequences.get(item.key)
-        sequence = item.sequence + SEQUENCE_GAP if last is None else last + 1
-        self._sequences[item.key] = sequence
-        return sequence
+        self._sequences[item.key] += 1
+        return self._sequences[item.key]
 
 
 def with_element_ids(card: dict[str, Any]) -> dict[str, Any]:

@@ -228,6 +228,9 @@ class ChatSenders:
         assert item.card_id is not None
         if item.message_id is None:
             return await self._streams.show(item, item.card_id, uuid), None
+        reserved = self._streams.reserve(item)
+        if reserved is not None:
+            await self._record(self._outbox.sequence_reserved, item, reserved)
         return item.message_id, await self._streams.update(item)
 
     def _pacer(self, item: Item) -> Pacer:

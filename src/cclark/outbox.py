@@ -54,7 +54,7 @@ class Item:
     sent: str | None = None  # digest of the content Feishu confirmed
     released: bool = False  # no further change will come: forget it once sent
     card_id: str | None = None  # a streamed card's CardKit entity, once created
-    sequence: int = 0  # the last CardKit operation on it that Feishu confirmed
+    sequence: int = 0  # CardKit operations on it were numbered up to here (or reserved)
     batch: Batch | None = None  # the unit of work of the newest content
 
     @property
@@ -155,6 +155,12 @@ class Outbox:
             self._journal.stage("UPDATE outbox SET sent=?, message_id=?, sequence=? WHERE key=?",
                                 (item.sent, item.message_id, item.sequence,
                                  item.key))  # fmt: skip
+
+    def sequence_reserved(self, item: Item, sequence: int) -> None:
+        """A streamed card's CardKit operations go on past sequence: stage it before any is
+        sent, so a restart never reuses a number."""
+        item.sequence = sequence
+        self._journal.stage("UPDATE outbox SET sequence=? WHERE key=?", (sequence, item.key))
 
     def entity_created(self, item: Item, card_id: str) -> None:
         """The streamed card's CardKit entity exists (not sent yet): stage the record of it."""

@@ -30,6 +30,8 @@ only on a test server (``test_controls=True``, and ``python -m feishu_emulator``
                                                 app_id?, parts?, part_order?}
     POST   /_emulator/events                   {event_type, event, app_id?, parts?}
     POST   /_emulator/events/{event_id}/redeliver   {parts?, part_order?}
+    POST   /_emulator/clicks                   {message_id, value, operator_open_id?}: a tap
+                                                on a card button; the bot's answer
     GET    /_emulator/sent?chat_id=&after=
     POST   /_emulator/connections/close        {app_id?, code?, abort?}
     GET|PUT /_emulator/client_config           {reconnect_count?, reconnect_interval?, ...}

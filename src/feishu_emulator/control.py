@@ -122,12 +122,17 @@ class Control:
 
     async def click(self, click: CardClick) -> Clicked:
         """A person taps a button: ``card.action.trigger`` to the bot, which has 3 s to answer
-        with a toast and/or a new card; that card replaces the one tapped.
+        with a toast and/or a new card; that card replaces the one tapped. With no bot
+        connected the tap fails at once (``DROPPED``): Feishu does not keep taps for later.
 
         Raises: UnknownRecordError (message, app).
         """
         message = self._world.message(click.message_id)
         app = self._world.app(message.sender_id)
+        if not any(c.live and c.app_id == app.app_id for c in self._world.connections):
+            # A tap is not kept for later: with no bot connected it fails at once.
+            return Clicked(event_id=ids.new_event_id(), delivery=DeliveryState.DROPPED,
+                           answered=False)  # fmt: skip
         body = card_action_event(
             app=app,
             operator=self._world.user(click.operator_open_id),

@@ -16,7 +16,15 @@ from aiohttp import web
 from feishu_emulator.control import Control
 from feishu_emulator.errors import UnknownRecordError
 from feishu_emulator.faults import ServerErrorBody
-from feishu_emulator.models import Api, App, ChatType, ClientConfig, RefuseMode, UserMessage
+from feishu_emulator.models import (
+    Api,
+    App,
+    CardClick,
+    ChatType,
+    ClientConfig,
+    RefuseMode,
+    UserMessage,
+)
 from feishu_emulator.state import World
 
 __all__ = ["CONTROL_PREFIX", "ControlHttp", "image_type", "to_json"]
@@ -154,6 +162,7 @@ class ControlHttp:
             web.get(f"{p}/chats/{{chat_id}}/messages", _handler(self.chat_messages)),
             web.post(f"{p}/messages", _handler(self.post)),
             web.post(f"{p}/events", _handler(self.emit)),
+            web.post(f"{p}/clicks", _handler(self.click)),
             web.post(f"{p}/events/{{event_id}}/redeliver", _handler(self.redeliver)),
             web.get(f"{p}/sent", _handler(self.sent)),
             web.post(f"{p}/connections/close", _handler(self.close)),
@@ -228,6 +237,14 @@ class ControlHttp:
             parts=body.parts(),
             part_order=body.order(),
         )
+
+    async def click(self, _: web.Request, body: _Body) -> object:
+        message_id, value = body.text("message_id"), body.raw.get("value")
+        if not (message_id and isinstance(value, dict)):
+            raise ValueError("give message_id and value (the button's callback value object)")
+        click = CardClick(message_id=message_id, value=value,
+                          operator_open_id=body.text("operator_open_id"))  # fmt: skip
+        return await self._control.click(click)
 
     async def redeliver(self, request: web.Request, body: _Body) -> object:
         event_id = request.match_info["event_id"]

@@ -94,6 +94,7 @@ class DeliveryState(StrEnum):
     PUSHED = "pushed"  # written to a live connection
     QUEUED = "queued"  # no live connection: pushed when the bot connects
     NOT_ADDRESSED = "not_addressed"  # a group message without @bot: Feishu never sends it
+    DROPPED = "dropped"  # a tap with no live connection: the person sees an error, no retry
 
 
 class RefuseMode(StrEnum):

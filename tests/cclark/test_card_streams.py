@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from cclark.card_streams import changed_element, streams, with_element_ids
+from cclark.card_streams import CardStreams, changed_element, streams, with_element_ids
 from cclark.cards import TurnCard
-from unified_icc import AgentMessage, MessageKind, MessageRole
+from cclark.outbox import Item, ItemKind
+from unified_icc import AgentMessage, ChannelId, MessageKind, MessageRole
 
 
 def _turn(*texts: str, done: bool = False) -> dict[str, Any]:
@@ -51,3 +53,36 @@ def test_element_ids_follow_positions_and_keep_given_ones() -> None:
 def test_a_card_without_streaming_in_its_config_is_not_streamed() -> None:
     assert not streams({"config": {"update_multi": True}})
     assert streams({"config": {"streaming_mode": False}})
+
+
+class _Numbers:
+    """Records the sequence numbers of CardKit operations (numbering only; the real calls are
+    tested against the emulator, and under kill -9 in test_kill_and_restart.py)."""
+
+    def __init__(self) -> None:
+        self.used: list[int] = []
+
+    async def stream_card_text(self, card_id: str, element_id: str, text: str, *,
+                               sequence: int) -> None:  # fmt: skip
+        self.used.append(sequence)
+
+    async def set_card_settings(self, card_id: str, settings: Any, *, sequence: int) -> None:
+        self.used.append(sequence)
+
+    async def replace_card_entity(self, card_id: str, card: Any, *, sequence: int) -> None:
+        self.used.append(sequence)
+
+
+async def test_a_restart_never_reuses_a_number_the_killed_process_used_unrecorded() -> None:
+    item = Item(key="turn:t:0", channel=ChannelId("feishu:main:oc_1"), seq=1,
+                kind=ItemKind.CARD, content=json.dumps(_turn("a")), card_id="card_1",
+                message_id="om_1")  # fmt: skip
+    numbers = _Numbers()
+    for _process in range(3):  # each one killed after its operation, before recording it
+        streams = CardStreams(numbers)  # type: ignore[arg-type]
+        reserved = streams.reserve(item)
+        assert reserved is not None
+        item.sequence = reserved  # what the sender commits before the first operation
+        await streams.update(item)
+
+    assert numbers.used == sorted(set(numbers.used))  # strictly increasing across processes

@@ -140,3 +140,20 @@ def test_the_public_api_is_pinned() -> None:
     assert {"Emulator", "App", "ClientConfig", "Limits", "Api", "RefuseMode"} <= set(
         feishu_emulator.__all__
     )
+
+
+async def test_a_tap_over_http_is_refused_without_a_value_and_unanswered_without_a_bot(
+    emu: Emulator, rest: lark.Client
+) -> None:
+    emu.open_chat("oc_http_tap")
+    assert await send_text(rest, "oc_http_tap", "a message to tap") == 0
+    (sent,) = await emu.wait_for_sent(1, chat_id="oc_http_tap")
+
+    refused = await call(emu, "POST", "/clicks", {"message_id": sent.message_id})
+    status, clicked = await call(emu, "POST", "/clicks",
+                                 {"message_id": sent.message_id, "value": {"k": "x"}})  # fmt: skip
+
+    assert refused[0] == 400
+    assert "value" in refused[1]["error"]
+    assert status == 200
+    assert (clicked["answered"], clicked["delivery"]) == (False, "dropped")
