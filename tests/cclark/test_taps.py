@@ -54,15 +54,20 @@ def audit_lines(world: World) -> list[dict[str, Any]]:
 async def test_the_new_wizard_is_done_by_taps_and_the_shell_answers(
     bot: Bot, emu: Emulator, world: World
 ) -> None:
-    demo = world.workspace / "demo"
+    demo, gone = world.workspace / "demo", world.workspace / "gone"
     demo.mkdir()
+    gone.mkdir()
     await emu.post_text("#new", chat_id=CHAT, sender_open_id=ALICE)
     root = await question(emu, f"Folder: {world.workspace.resolve()}")
+    gone.rmdir()  # listed, then removed before the tap: the step refuses, its card stays
+    await tap(emu, root, "📁 gone")
+    refusal = await wait_until(lambda: _said(emu, f"{gone}"), what="the refusal")
+    assert refusal == f"{gone} is not a folder."
+    assert "📁 demo" in buttons(emu.message(root.message_id).body())
 
     assert await tap(emu, root, "📁 demo") == "📁 demo"
-    tapped = emu.message(root.message_id).body()
+    tapped = (await card_with(emu, CHAT, "→ 📁 demo", message_id=root.message_id)).body()
     assert buttons(tapped) == {}
-    assert "→ 📁 demo" in card_text(tapped)
     assert await tap(emu, await question(emu, f"Folder: {demo.resolve()}"),
                      "✅ Use this folder") == "✅ Use this folder"  # fmt: skip
     await tap(emu, await question(emu, "Which agent"), "shell")

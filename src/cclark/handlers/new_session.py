@@ -175,8 +175,9 @@ class NewSessions:
         choice = next((c for c in card.choices if c.say == say), None)
         if choice is None:
             return refused("That is not one of this step's answers.")
-        closed = choices_card(title=WIZARD_TITLE, text=card.text, buttons=(), outcome=choice.label)
-        return TapAnswer(kind=ToastKind.SUCCESS, toast=choice.label, card=closed,
+        # The card is closed by the step itself, through the outbox: a step that turns out
+        # refused (the folder went away meanwhile) leaves the card and its buttons as they were.
+        return TapAnswer(kind=ToastKind.SUCCESS, toast=choice.label,
                          job=lambda: self.step(event, say))  # fmt: skip
 
     async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
