@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from cclark.rich_text import post_text
 from unified_icc import ChannelId, parse_channel_id
 
 __all__ = [
@@ -67,8 +68,9 @@ class FeishuChannel:
 class FeishuMessageEvent:
     """One message a user sent to the bot.
 
-    ``text`` is the text with @mention placeholders removed and whitespace tidied; it is None
-    for any message type other than ``text`` (the caller answers those politely).
+    ``text`` is the text with @mention placeholders removed and whitespace tidied (a rich-text
+    ``post`` read as the text its reader sees); it is None for any other message type, and for
+    a post without text (the caller answers those politely).
     ``create_time_ms`` is the message's creation time in milliseconds since the epoch.
     ``mentioned_open_ids`` are the open_ids the message @mentions (the bot's among them when
     it was addressed by name).
@@ -185,6 +187,10 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
         text = _text_content(message.get("content"))
         if text is None:
             return None
+    elif message_type == "post":
+        # Formatting, a pasted code block or link: read as the text the person sees.
+        read = post_text(message.get("content"))
+        text = tidy_text(_LONE_SURROGATE.sub("\ufffd", read)) if read else None
     return FeishuMessageEvent(
         app_name=app_name,
         chat_id=chat_id,

@@ -256,3 +256,29 @@ async def test_in_a_group_the_bot_acts_only_on_messages_that_mention_it(
     assert [a.text[:21] for a in answers] == ["cclark drives AI codi"]
     inbound = [a["detail"] for a in bot.audit() if a["kind"] == "inbound"]
     assert inbound == ["#help"]
+
+
+async def test_a_rich_text_post_reaches_the_agent_as_its_text_and_commands_work_from_one(
+    world: World, emu: Emulator
+) -> None:
+    paragraph = [{"tag": "text", "text": "Fix "},
+                 {"tag": "a", "text": "the bug", "href": "https://example.com/7"},
+                 {"tag": "text", "text": " please."}]  # fmt: skip
+    code = [{"tag": "code_block", "language": "PYTHON", "text": "print('hi')\n"}]
+    running = await bot_with_window(world, emu, "shell", "oc_post")
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_message("post", {"title": "", "content": [paragraph, code]},
+                               chat_id="oc_post", sender_open_id=ALICE)  # fmt: skip
+        submitted = await wait_until(lambda: world.agent_entries("submit"), what="the text")
+        before = len(emu.sent)
+        await emu.post_message("post", {"title": "", "content": [[{"tag": "text",
+                                                                   "text": "#status"}]]},
+                               chat_id="oc_post", sender_open_id=ALICE)  # fmt: skip
+        status = await next_text(emu, before, "Window", within=30)
+    finally:
+        running.stop()
+    assert submitted[0]["text"] == (
+        "Fix [the bug](https://example.com/7) please.\n```python\nprint('hi')\n```"
+    )
+    assert status.startswith("Window @")
