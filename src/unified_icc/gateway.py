@@ -302,7 +302,8 @@ class UnifiedICC:
         await self._input.press(self._record(window_id), key)
 
     async def interrupt(self, window_id: WindowId) -> bool:
-        """Stop the agent's turn with Escape, and take back the text we typed last if the CLI
+        """Stop the agent's turn with its interrupt key (Escape; Ctrl-C for a shell, whose
+        programs ignore Escape), and take back the text we typed last if the CLI
         put it back into its input box (Claude does when stopped before replying), so the
         next send_to_window is not appended to it. Text someone else typed is never cleared.
 

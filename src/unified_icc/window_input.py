@@ -86,13 +86,14 @@ class WindowInput:
             self._touched(record)
 
     async def interrupt(self, record: WindowRecord, provider: Provider) -> bool:
-        """Press Escape; take back what we typed if the CLI put it back in its input box.
+        """Press the provider's interrupt key (Escape; Ctrl-C for a shell); take back what we
+        typed if the CLI put it back in its input box.
 
         Returns whether text was taken back (see UnifiedICC.interrupt).
         """
         async with self._lock(record):
             await self.verify_alive(record)
-            await self._backend.send_key(record.window_id, "Escape")
+            await self._backend.send_key(record.window_id, provider.interrupt_key)
             self._touched(record)
             typed = self._last_typed.get(record.record_id, "")
             hint = provider.clear_input_hint

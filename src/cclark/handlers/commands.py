@@ -65,10 +65,14 @@ class SessionCommands:
         return await self.escape_window(window)
 
     async def escape_window(self, window: WindowId) -> str:
-        """Press Escape in window; the answer says whether the agent's input was taken back."""
+        """Stop the window's agent (Escape; Ctrl-C in a shell); the answer says which key and
+        whether the agent's input was taken back."""
+        shell = self._gateway.window_info(window).provider == "shell"
         if await self._gateway.interrupt(window):
             return ("Sent Escape: the agent stopped before replying, and the message it was "
                     "working on was taken back. Send it again, changed or not.")  # fmt: skip
+        if shell:
+            return "Sent Ctrl-C to the shell: its running program was stopped."
         return "Sent Escape to the agent."
 
     async def session(self, channel: ChannelId, argument: str) -> str:

@@ -76,6 +76,8 @@ class Provider:
     # A CLI that puts an interrupted prompt back into its input box, and the hint it shows
     # after one Escape when a second one will clear that box (None: it does not).
     clear_input_hint: ClassVar[str | None] = None
+    # The key that stops the agent's work (a shell ignores Escape: its program needs Ctrl-C).
+    interrupt_key: ClassVar[str] = "Escape"
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings

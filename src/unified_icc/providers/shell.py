@@ -16,3 +16,4 @@ class ShellProvider(Provider):
     name: ClassVar[str] = "shell"
     default_command: ClassVar[str] = "bash"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.NORMAL})
+    interrupt_key: ClassVar[str] = "C-c"
