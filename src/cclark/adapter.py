@@ -198,6 +198,16 @@ class FeishuAdapter:
         image_key = await self._client.upload_image(png)
         return await self._send(channel_id, "image", {"image_key": image_key})
 
+    async def send_file(self, channel_id: ChannelId, data: bytes, file_name: str) -> str:
+        """Upload a file and send it as a file message; returns the message id.
+
+        Raises: as send_text.
+        """
+        channel = self._channel(channel_id)
+        self._root_for(channel_id, channel)  # fail before uploading
+        file_key = await self._client.upload_file(data, file_name)
+        return await self._send(channel_id, "file", {"file_key": file_key})
+
     async def _send(
         self,
         channel_id: ChannelId,

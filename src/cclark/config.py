@@ -1,4 +1,4 @@
-"""The bot's sections of config.yaml: Feishu apps and the health endpoint.
+"""The bot's sections of config.yaml: Feishu apps, the health endpoint, files sent by #get.
 
 Owns the schema of ``feishu`` and ``health``, loading the whole file through
 unified_icc.load_config, and telling whether the file exposes an app secret to other
@@ -8,7 +8,7 @@ accounts; knows nothing of tmux.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -70,7 +70,17 @@ class HealthSettings(_Strict):
     port: int = Field(default=8080, ge=0, le=65535)
 
 
-SECTIONS: Mapping[str, type[BaseModel]] = {"feishu": FeishuSettings, "health": HealthSettings}
+class FilesSettings(_Strict):
+    # Names #get refuses beyond the built-in ones (.env*, keys, *credentials*, *secret*):
+    # shell-style patterns matched against the file's name, case-insensitively.
+    refuse: tuple[str, ...] = ()
+
+
+SECTIONS: Mapping[str, type[BaseModel]] = {
+    "feishu": FeishuSettings,
+    "health": HealthSettings,
+    "files": FilesSettings,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +88,7 @@ class CclarkConfig:
     gateway: Config
     feishu: FeishuSettings
     health: HealthSettings
+    files: FilesSettings = field(default_factory=FilesSettings)
 
     def app(self, name: str | None) -> FeishuApp:
         """The app to serve: the one named, or the only one.
@@ -119,6 +130,7 @@ def load_cclark_config(
         gateway=config,
         feishu=config.section("feishu", FeishuSettings),
         health=config.section("health", HealthSettings),
+        files=config.section("files", FilesSettings),
     )
 
 

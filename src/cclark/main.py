@@ -63,6 +63,9 @@ class ChatReplies:
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
         await self._adapter.send_image(event.channel_id, png)
 
+    async def reply_file(self, event: FeishuMessageEvent, data: bytes, file_name: str) -> None:
+        await self._adapter.send_file(event.channel_id, data, file_name)
+
     async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
         async with self._journal.unit():
             self._outbox.put_reaction(f"receipt:{event.message_id}", event.channel_id,
@@ -97,9 +100,8 @@ async def serve(
         senders.start()
         stack.push_async_callback(senders.stop, SEND_ON_STOP)
         replies = ChatReplies(adapter, outbox, journal)
-        handler = MessageHandler(
-            gateway=gateway, replier=replies, audit=audit, prompts=relay.prompts
-        )
+        handler = MessageHandler(gateway=gateway, replier=replies, audit=audit,
+                                 prompts=relay.prompts, refuse=config.files.refuse)  # fmt: skip
         await _learn_bot_open_id(client)
         policy = InboundPolicy(
             app_name=app.name,

@@ -41,6 +41,7 @@ from feishu_emulator.models import (
     Sent,
     UserMessage,
 )
+from feishu_emulator.state import StoredFile
 
 __all__ = ["Emulator", "MessageOptions"]
 
@@ -216,6 +217,10 @@ class Emulator:
 
     def image(self, image_key: str) -> bytes:
         return self._world.image(image_key)
+
+    def file(self, file_key: str) -> StoredFile:
+        """A file the bot uploaded: its name, Feishu file_type and bytes."""
+        return self._world.file(file_key)
 
     # acting as users (async: they write to sockets on the server's loop)
 

@@ -282,3 +282,45 @@ async def test_a_rich_text_post_reaches_the_agent_as_its_text_and_commands_work_
         "Fix [the bug](https://example.com/7) please.\n```python\nprint('hi')\n```"
     )
     assert status.startswith("Window @")
+
+
+async def test_get_sends_a_file_of_the_session_and_refuses_what_it_must(
+    world: World, emu: Emulator
+) -> None:
+    data = bytes(range(256)) * 40
+    (world.workspace / "out").mkdir()
+    (world.workspace / "out" / "result.bin").write_bytes(data)
+    (world.workspace / "shot.png").write_bytes(_png())
+    (world.workspace / ".env").write_text("TOKEN=x\n")
+    outside = world.root / "outside.txt"
+    outside.write_text("not for the chat\n")
+    (world.workspace / "link").symlink_to(outside)
+    with (world.workspace / "huge.log").open("wb") as huge:
+        huge.truncate(31 * 1024 * 1024)  # sparse: 31 MB that take no disk
+    running = await bot_with_window(world, emu, "shell", "oc_get")
+    try:
+        await emu.wait_connected(within=60)
+        await emu.post_text("#get out/result.bin", chat_id="oc_get", sender_open_id=ALICE)
+        await emu.post_text("#get shot.png", chat_id="oc_get", sender_open_id=ALICE)
+        sent = await emu.wait_for_sent(2, chat_id="oc_get", within=30)
+        asked = ("../../etc/passwd", "link", ".env", "huge.log", "nothing")
+        refusals = [await reply_to(emu, f"#get {path}", chat="oc_get") for path in asked]
+    finally:
+        running.stop()
+    file_message, image_message = sent[:2]
+    assert file_message.msg_type == "file"
+    stored = emu.file(file_message.body()["file_key"])
+    assert (stored.file_name, stored.data) == ("result.bin", data)
+    assert image_message.msg_type == "image"
+    assert emu.image(image_message.body()["image_key"]) == _png()
+    assert refusals[0] == "'../../etc/passwd' is outside the workspace folders: not sent."
+    assert refusals[1] == f"'link' is a link to {outside}, outside the workspace folders: not sent."
+    assert refusals[2].startswith("'.env' looks like a secret (it matches .env)")
+    assert refusals[3].startswith("'huge.log' is 31.0 MB: Feishu takes files up to 30 MB")
+    assert refusals[4].startswith("There is no file 'nothing' in ")
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 10, 10)).save(buffer, format="PNG")
+    return buffer.getvalue()

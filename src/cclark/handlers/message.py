@@ -13,7 +13,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from cclark.audit import AuditKind, AuditLog
@@ -22,6 +22,7 @@ from cclark.cards.choices_card import SESSIONS_TITLE, choices_card
 from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Receipt, Replier, audit_event
+from cclark.handlers.file_requests import requested_file
 from cclark.handlers.new_session import NewSessions
 from cclark.handlers.tap_answer import TapAnswer, ToastKind, refused
 from cclark.handlers.user_input import is_number, parse_choice, quoted, shortened
@@ -33,6 +34,7 @@ from unified_icc import (
     UnifiedICCError,
     WindowId,
     WindowNotFoundError,
+    Workspace,
 )
 
 __all__ = ["FEEDBACK", "HELP", "MessageHandler", "PromptAnswers", "asks_for_feedback"]
@@ -45,6 +47,7 @@ HELP = """cclark drives AI coding agents running in tmux on your machine.
 #status — this chat's session: agent, folder, session id, state
 #session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
 #screenshot [full] — a picture of the agent's terminal (the part in use; full: all of it)
+#get <path> — a file of the session's folder, sent here (not secrets: .env, keys…)
 #esc — press Escape in the agent
 #verbose on|off — show thinking and full tool output
 #cancel — leave the #new wizard
@@ -82,6 +85,7 @@ class MessageHandler:
         replier: Replier,
         audit: AuditLog,
         prompts: PromptAnswers,
+        refuse: Sequence[str] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._gateway = gateway
@@ -90,6 +94,7 @@ class MessageHandler:
         self._audit = audit
         self._clock = clock
         self._sessions = SessionCommands(gateway=gateway)
+        self._refuse = tuple(refuse)  # file names #get refuses beyond the built-in ones
         self._new_sessions = NewSessions(gateway=gateway, replier=replier, audit=audit,
                                          to_agent=self._to_agent, clock=clock)  # fmt: skip
 
@@ -188,6 +193,8 @@ class MessageHandler:
             return await self._sessions.session(channel, argument)
         if command == "#screenshot":
             return await self._screenshot(event, argument.lower())
+        if command == "#get":
+            return await self._get(event, argument)
         return f"Unknown command {shortened(command)}. Send #help for the commands there are."
 
     async def _session_list(self, event: FeishuMessageEvent) -> str:
@@ -259,6 +266,22 @@ class MessageHandler:
         except WindowNotFoundError:
             return False
         return info.channel_id == channel and not info.dead
+
+    async def _get(self, event: FeishuMessageEvent, argument: str) -> str:
+        """Send a file of the session's folder (see file_requests for what is refused)."""
+        window = self._gateway.channel_router.resolve_window(event.channel_id)
+        if window is None:
+            return NO_SESSION
+        folder = self._gateway.window_info(window).cwd
+        workspace = Workspace(self._gateway.config.gateway.workspace_roots)
+        found = requested_file(argument, folder=folder, workspace=workspace, refuse=self._refuse)
+        if isinstance(found, str):
+            return found
+        if found.image:
+            await self._replier.reply_image(event, found.data)
+        else:
+            await self._replier.reply_file(event, found.data, found.name)
+        return ""
 
     async def _screenshot(self, event: FeishuMessageEvent, argument: str) -> str:
         if argument not in ("", "full"):
