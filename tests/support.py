@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import signal
 import sqlite3
@@ -108,6 +109,11 @@ class World:
             gateway=GatewaySettings(**settings),
             providers=ProvidersSettings(shell=fake, claude=claude),
         )
+
+    def bash_config(self, **gateway: Any) -> Config:
+        """config(), with a real bash (no rc files, prompt ``$ ``) as the shell provider."""
+        bash = ProviderSettings(command="bash --norc --noprofile", env={"PS1": "$ "})
+        return dataclasses.replace(self.config(**gateway), providers=ProvidersSettings(shell=bash))
 
 
 

@@ -189,7 +189,7 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
             return None
     elif message_type == "post":
         # Formatting, a pasted code block or link: read as the text the person sees.
-        read = post_text(message.get("content"))
+        read = post_text(_json_object(message.get("content")))
         text = tidy_text(_LONE_SURROGATE.sub("\ufffd", read)) if read else None
     return FeishuMessageEvent(
         app_name=app_name,
@@ -281,14 +281,20 @@ def _mentioned(mentions: object) -> tuple[str, ...]:
     return tuple(open_id for open_id in ids if open_id)
 
 
-def _text_content(content: object) -> str | None:
+def _json_object(content: object) -> dict[str, Any] | None:
+    """A message's content string as the JSON object it holds, or None."""
     if not isinstance(content, str):
         return None
     try:
         body = json.loads(content)
     except json.JSONDecodeError:
         return None
-    text = body.get("text") if isinstance(body, dict) else None
+    return body if isinstance(body, dict) else None
+
+
+def _text_content(content: object) -> str | None:
+    body = _json_object(content)
+    text = body.get("text") if body is not None else None
     if not isinstance(text, str):
         return None
     return tidy_text(_LONE_SURROGATE.sub("\ufffd", text))

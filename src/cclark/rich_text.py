@@ -3,12 +3,11 @@
 Owns the reading: the title, then each paragraph's inline elements in order (text, a link as
 ``[text](url)``, markdown as written, a rule as ``---``), a code block as a fenced block with
 its language; @mentions are left out, as in text messages (the caller tidies the rest). Images
-and media carry no text here. Pure: no I/O.
+and media carry no text here. Pure: no I/O (the caller parses the content's JSON).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -19,14 +18,8 @@ __all__ = ["post_text"]
 _LOCALES: Final = ("zh_cn", "en_us", "ja_jp")
 
 
-def post_text(content: object) -> str | None:
-    """The text of a post's content JSON; None when it is not a post or holds no text."""
-    if not isinstance(content, str):
-        return None
-    try:
-        body = json.loads(content)
-    except json.JSONDecodeError:
-        return None
+def post_text(body: object) -> str | None:
+    """The text of a post's parsed content; None when it is not a post or holds no text."""
     post = _post(body)
     if post is None:
         return None

@@ -1,9 +1,10 @@
 """Dispatcher: from a raw Feishu event to a handler, once, in order, for allowed people only.
 
 Owns the inbound filters (in a group, only messages that @mention the bot unless the app
-takes every group message; text only, not from a bot, sender on allowed_users, not from before
-this process started), de-duplication by message id, auditing of every inbound message and
-refusal, and one ordered queue per chat (chats run in parallel). Knows nothing of commands.
+takes every group message; text or rich text only, not from a bot, sender on allowed_users,
+not from before this process started), de-duplication by message id, auditing of every
+inbound message and refusal, and one ordered queue per chat (chats run in parallel), which
+taps' work joins too. Knows nothing of commands.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import AsyncIterator
 
@@ -11,7 +10,6 @@ from PIL import Image
 
 from support import World, wait_until
 from unified_icc import UnifiedICC, WindowId
-from unified_icc.config import ProviderSettings, ProvidersSettings
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.integration
@@ -33,10 +31,7 @@ def colours(png: bytes) -> set[object]:
 
 @pytest.fixture
 async def shell(world: World) -> AsyncIterator[tuple[UnifiedICC, WindowId]]:
-    config = world.config()
-    bash = ProviderSettings(command="bash --norc --noprofile", env={"PS1": "$ "})
-    config = dataclasses.replace(config, providers=ProvidersSettings(shell=bash))
-    async with UnifiedICC(config) as gateway:
+    async with UnifiedICC(world.bash_config()) as gateway:
         window = await gateway.create_window(world.workspace, "shell")
         await wait_until(lambda: _line(gateway, window.window_id, 0, "$"), what="a prompt")
         yield gateway, window.window_id

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 
 from support import World, wait_until
 from unified_icc import UnifiedICC, WindowId
-from unified_icc.config import ProviderSettings, ProvidersSettings
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def shell(world: World) -> AsyncIterator[tuple[UnifiedICC, WindowId]]:
-    config = world.config()
-    bash = ProviderSettings(command="bash --norc --noprofile", env={"PS1": "$ "})
-    config = dataclasses.replace(config, providers=ProvidersSettings(shell=bash))
-    async with UnifiedICC(config) as gateway:
+    async with UnifiedICC(world.bash_config()) as gateway:
         window = await gateway.create_window(world.workspace, "shell")
         await wait_until(lambda: _screen_has(gateway, window.window_id, "$"), what="a prompt")
         yield gateway, window.window_id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,7 +15,6 @@ from unified_icc import (
     StatusEvent,
     UnifiedICC,
 )
-from unified_icc.config import ProviderSettings, ProvidersSettings
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +38,8 @@ class Seen:
 
 @pytest.fixture
 async def bash(world: World) -> AsyncIterator[tuple[UnifiedICC, Seen]]:
-    config = world.config()
-    shell = ProviderSettings(command="bash --norc --noprofile", env={"PS1": "$ "})
-    config = dataclasses.replace(config, providers=ProvidersSettings(shell=shell))
     seen = Seen()
-    async with UnifiedICC(config) as gateway:
+    async with UnifiedICC(world.bash_config()) as gateway:
         gateway.on_message(seen.message)
         gateway.on_status(seen.status)
         yield gateway, seen
