@@ -16,7 +16,7 @@ from PIL import Image
 
 from bot_process import ALICE, MALLORY, Bot, bot_with_window, card_with, next_text, reply_to
 from chat_view import card_text
-from feishu_emulator import App, ChatType, ClientConfig, Emulator, RefuseMode
+from feishu_emulator import App, ChatType, ClientConfig, Emulator, RefuseMode, Sent
 from support import World, wait_until
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
@@ -302,7 +302,14 @@ async def test_get_sends_a_file_of_the_session_and_refuses_what_it_must(
         await emu.wait_connected(within=60)
         await emu.post_text("#get out/result.bin", chat_id="oc_get", sender_open_id=ALICE)
         await emu.post_text("#get shot.png", chat_id="oc_get", sender_open_id=ALICE)
-        sent = await emu.wait_for_sent(2, chat_id="oc_get", within=30)
+        # The shell's own greeting may come back too (a turn card, its notice): skip it.
+
+        def both() -> list[Sent] | None:
+            found = [s for s in emu.sent if s.chat_id == "oc_get" and s.msg_type in
+                     ("file", "image")]  # fmt: skip
+            return found if len(found) >= 2 else None
+
+        sent = await wait_until(both, within=30, what="the file and the image")
         asked = ("../../etc/passwd", "link", ".env", "huge.log", "nothing")
         refusals = [await reply_to(emu, f"#get {path}", chat="oc_get") for path in asked]
     finally:

@@ -72,6 +72,7 @@ async def test_the_new_wizard_is_done_by_taps_and_the_shell_answers(
                      "✅ Use this folder") == "✅ Use this folder"  # fmt: skip
     await tap(emu, await question(emu, "Which agent"), "shell")
     started = await wait_until(lambda: _said(emu, "Session started"), what="the session")
+    await wait_until(lambda: world.agent_entries("started"), what="the agent reading its input")
     await emu.post_text("hello shell", chat_id=CHAT, sender_open_id=ALICE)
 
     submitted = await wait_until(lambda: world.agent_entries("submit"), what="the text")
