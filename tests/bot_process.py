@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,8 +24,6 @@ from fakes.agent_homes import agent_cli
 from feishu_emulator import Emulator, Message, Sent, SentOp
 from support import FAKE_AGENT, FAKE_CLAUDE, World, wait_until
 from unified_icc import ChannelId, UnifiedICC, load_config
-
-WARM_BOT = Path(__file__).parent / "fakes" / "warm_bot.py"
 
 __all__ = [
     "ALICE",
@@ -55,22 +52,23 @@ def free_port() -> int:
 class Bot:
     """The cclark process under test and the files it leaves.
 
-    warm: each start forks fakes/warm_bot.py, which imported cclark once, instead of starting
-    a new interpreter (for tests that restart the bot many times).
+    Each start is ``python -m cclark`` as forked by the run's warm bot starter (world.bots),
+    which imported cclark once, so a start costs the bot's start-up and not its imports.
     """
 
-    def __init__(self, world: World, emu: Emulator, *, warm: bool = False) -> None:
+    def __init__(self, world: World, emu: Emulator) -> None:
         self.world = world
         self.emu = emu
         self.health_port = free_port()
         self.log = world.root / "cclark.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self._warm = warm
-        self._zygote: subprocess.Popen[str] | None = None
         self._pid: int | None = None
 
     def write_config(
-        self, real_claude: dict[str, str] | None = None, *, real_shell: bool = False
+        self,
+        real_claude: dict[str, str] | None = None,
+        *,
+        real_shell: bool = False,
+        files: dict[str, Any] | None = None,
     ) -> None:
         app = self.emu.app
         world = self.world
@@ -96,47 +94,25 @@ class Bot:
             config["providers"]["claude"] = claude  # type: ignore[index]
         if real_shell:
             config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]
+        if files is not None:
+            config["files"] = files
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
         (self.world.config_dir / "config.yaml").write_text(json.dumps(config))
 
     def start(self) -> None:
         env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-        if self._warm:
-            self._pid = self._fork(env)
-            return
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen([sys.executable, "-m", "cclark"], stdout=sink,
-                                            stderr=subprocess.STDOUT, env=env)  # fmt: skip
+        self._pid = self.world.bots.fork(log=self.log, env=env)
 
     def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
+        """SIGTERM (cclark stops in order), SIGKILL if it is still there after 20 s."""
         if self._pid is not None:
             _signal_and_wait(self._pid, signal.SIGTERM, within=20)
             _signal_and_wait(self._pid, signal.SIGKILL, within=20)
-        if self._zygote is not None:
-            self._zygote.communicate(timeout=20)  # its stdin closes: it ends
 
     def kill(self) -> None:
         """SIGKILL: the bot gets no chance to send, save or say goodbye."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(20)
         if self._pid is not None:
             _signal_and_wait(self._pid, signal.SIGKILL, within=20)
-
-    def _fork(self, env: dict[str, str]) -> int:
-        if self._zygote is None:
-            self._zygote = subprocess.Popen(
-                [sys.executable, str(WARM_BOT)], env=env, text=True,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            )  # fmt: skip
-        commands, pids = self._zygote.stdin, self._zygote.stdout
-        assert commands is not None
-        assert pids is not None
-        commands.write(json.dumps({"log": str(self.log)}) + "\n")
-        commands.flush()
-        return int(pids.readline())
 
     def audit(self) -> list[dict[str, Any]]:
         path = self.world.config_dir / "audit.jsonl"
@@ -162,10 +138,13 @@ def _signal_and_wait(pid: int, signum: signal.Signals, *, within: float) -> None
         return
 
 
-async def bot_with_window(world: World, emu: Emulator, provider: str, chat: str) -> Bot:
-    """A started bot (fake agents) whose chat already has a window of provider, bound to it."""
+async def bot_with_window(
+    world: World, emu: Emulator, provider: str, chat: str, **config: Any
+) -> Bot:
+    """A started bot (fake agents; config as write_config takes it) whose chat already has a
+    window of provider, bound to it."""
     running = Bot(world, emu)
-    running.write_config()
+    running.write_config(**config)
     async with UnifiedICC(load_config()) as gateway:
         await gateway.create_window(world.workspace, provider,
                                     channel_id=ChannelId(f"feishu:main:{chat}"))  # fmt: skip

@@ -12,12 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from support import World
+from support import WarmBots, World
 from unified_icc import UnifiedICC
 
 
+@pytest.fixture(scope="session")
+def warm_bots() -> Iterator[WarmBots]:
+    """One bot starter for the whole run (its process starts at the first bot)."""
+    bots = WarmBots()
+    yield bots
+    bots.close()
+
+
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_bots: WarmBots
+) -> Iterator[World]:
     home = tmp_path / "home"
     workspace = tmp_path / "workspace"
     tmux_dir = tmp_path / "tmux"
@@ -36,6 +46,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         workspace=workspace,
         socket=f"uicc-{os.getpid()}-{secrets.token_hex(4)}",
         agent_log=tmp_path / "agent.jsonl",
+        bots=warm_bots,
     )
     yield state
     state.tmux("kill-server", check=False)

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,42 @@ FAKES = Path(__file__).parent / "fakes"
 FAKE_AGENT = FAKES / "fake_agent.py"
 FAKE_CLAUDE = FAKES / "fake_claude.py"
 GATEWAY_DRIVER = FAKES / "gateway_driver.py"
+WARM_BOT = FAKES / "warm_bot.py"
 WAIT_TIMEOUT = 30.0
+
+
+class WarmBots:
+    """Starts cclark bots as forks of one process that imported cclark once (fakes/warm_bot.py):
+    its imports (lark-oapi) take seconds of CPU, paid once per test run, not once per bot."""
+
+    def __init__(self) -> None:
+        self._zygote: subprocess.Popen[str] | None = None
+
+    def fork(self, *, log: Path, env: Mapping[str, str]) -> int:
+        """Start a bot writing to log, in env and the current folder; its pid."""
+        if self._zygote is None:
+            self._zygote = subprocess.Popen(
+                [sys.executable, str(WARM_BOT)], text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            )  # fmt: skip
+        commands, pids = self._zygote.stdin, self._zygote.stdout
+        assert commands is not None
+        assert pids is not None
+        request = {"log": str(log), "env": dict(env), "cwd": str(Path.cwd())}
+        commands.write(json.dumps(request) + "\n")
+        commands.flush()
+        return int(pids.readline())
+
+    def close(self) -> None:
+        """The zygote ends when its stdin closes (the bots it started are stopped by tests)."""
+        if self._zygote is not None:
+            self._zygote.communicate(timeout=20)
+            self._zygote = None
 
 
 @dataclass(frozen=True, slots=True)
 class World:
-    """The temp folders and tmux socket of one test."""
+    """The temp folders and tmux socket of one test, and the run's warm bot starter."""
 
     root: Path
     home: Path
@@ -37,6 +67,7 @@ class World:
     workspace: Path
     socket: str
     agent_log: Path
+    bots: WarmBots = dataclasses.field(default_factory=WarmBots)
 
     @property
     def gate(self) -> Path:

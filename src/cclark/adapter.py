@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from cclark.errors import TopicRootUnknownError
 from cclark.event_parsers import FeishuChannel, FeishuMessageEvent, parse_feishu_channel
-from cclark.feishu_client import FeishuClient, card_entity_content
+from cclark.feishu_client import Download, FeishuClient, card_entity_content
 from unified_icc import ChannelId, Journal
 
 __all__ = ["AdapterSettings", "FeishuAdapter", "part_label", "split_text"]
@@ -197,6 +197,10 @@ class FeishuAdapter:
         self._root_for(channel_id, channel)  # fail before uploading
         image_key = await self._client.upload_image(png)
         return await self._send(channel_id, "image", {"image_key": image_key})
+
+    async def download(self, message_id: str, key: str, kind: str) -> Download:
+        """A photo or file a person sent in message_id (see FeishuClient.download_resource)."""
+        return await self._client.download_resource(message_id, key, kind)
 
     async def send_file(self, channel_id: ChannelId, data: bytes, file_name: str) -> str:
         """Upload a file and send it as a file message; returns the message id.

@@ -11,16 +11,22 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Final, TextIO
 
-from cclark.config import CclarkConfig, GroupMessages, exposed_secret_file, load_cclark_config
+from cclark.config import (
+    CclarkConfig,
+    FeishuApp,
+    GroupMessages,
+    exposed_secret_file,
+    load_cclark_config,
+)
 from cclark.errors import CclarkError
-from cclark.local_mode import DEFAULT_PORT, serve_local
-from cclark.main import run, run_until_signal
-from feishu_emulator.__main__ import main as emulator_main
 from unified_icc import UnifiedICCError
 
 __all__ = ["main"]
+
+DEFAULT_PORT: Final = 8765
+"""Where local mode's chat page is served unless --port says otherwise (0: any free port)."""
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +36,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream = out or sys.stdout
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["emulator"]:
+        from feishu_emulator.__main__ import main as emulator_main  # imported late: see _run_bot
+
         return emulator_main(arguments[1:])
     args = _parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -50,11 +58,22 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"cclark: {exc}", file=sys.stderr)
         return 1
     if app is not None:
-        return run(config, app)
+        return _run_bot(config, app)
     return _run_local(config, args.port, stream)
 
 
+def _run_bot(config: CclarkConfig, app: FeishuApp) -> int:
+    # The bot is imported only to run it: it imports lark-oapi (about 10,000 modules, seconds
+    # of start-up), which check-config and a refused start never need.
+    from cclark.main import run
+
+    return run(config, app)
+
+
 def _run_local(config: CclarkConfig, port: int, out: TextIO) -> int:
+    from cclark.local_mode import serve_local  # imported late: see _run_bot
+    from cclark.main import run_until_signal
+
     def announce(text: str) -> None:
         print(text, file=out, flush=True)
 

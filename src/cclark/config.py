@@ -74,6 +74,8 @@ class FilesSettings(_Strict):
     # Names #get refuses beyond the built-in ones (.env*, keys, *credentials*, *secret*):
     # shell-style patterns matched against the file's name, case-insensitively.
     refuse: tuple[str, ...] = ()
+    # The largest photo or file a chat may hand to its agent, in MB (Feishu serves up to 100).
+    max_receive_mb: int = Field(default=30, ge=1, le=100)
 
 
 SECTIONS: Mapping[str, type[BaseModel]] = {

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cclark.rich_text import post_text
+from cclark.rich_text import post_resources, post_text
 from unified_icc import ChannelId, parse_channel_id
 
 __all__ = [
     "CARD_ACTION",
+    "Attachment",
+    "AttachmentKind",
     "CardClick",
     "ChatType",
     "FeishuChannel",
@@ -47,6 +49,30 @@ class ChatType(StrEnum):
     GROUP = "group"
 
 
+class AttachmentKind(StrEnum):
+    """How Feishu serves a message's resource (the ``type`` of the download)."""
+
+    IMAGE = "image"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A photo, file or video in a person's message: the key to download it with, how it is
+    served, and the name the person's client gave it (files only)."""
+
+    key: str
+    kind: AttachmentKind
+    name: str | None = None
+
+
+# Message types that carry one resource and no text, and the content key that names it.
+_RESOURCE_MESSAGES = {"image": ("image_key", AttachmentKind.IMAGE),
+                      "file": ("file_key", AttachmentKind.FILE),
+                      "media": ("file_key", AttachmentKind.FILE),
+                      "audio": ("file_key", AttachmentKind.FILE)}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeishuChannel:
     """The parts of a Feishu channel id."""
@@ -69,8 +95,9 @@ class FeishuMessageEvent:
     """One message a user sent to the bot.
 
     ``text`` is the text with @mention placeholders removed and whitespace tidied (a rich-text
-    ``post`` read as the text its reader sees); it is None for any other message type, and for
-    a post without text (the caller answers those politely).
+    ``post`` read as the text its reader sees; "" for a photo, file, video or voice message,
+    whose resources are its ``attachments``); None for any other message type (a sticker),
+    and for a post with neither text nor images (the caller answers those politely).
     ``create_time_ms`` is the message's creation time in milliseconds since the epoch.
     ``mentioned_open_ids`` are the open_ids the message @mentions (the bot's among them when
     it was addressed by name).
@@ -89,6 +116,7 @@ class FeishuMessageEvent:
     event_id: str | None
     create_time_ms: int
     mentioned_open_ids: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def channel_id(self) -> ChannelId:
@@ -183,14 +211,23 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
     if not (chat_id and message_id and message_type and sender_type and create_time):
         return None
     text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
     if message_type == "text":
         text = _text_content(message.get("content"))
         if text is None:
             return None
     elif message_type == "post":
         # Formatting, a pasted code block or link: read as the text the person sees.
-        read = post_text(_json_object(message.get("content")))
+        content = _json_object(message.get("content"))
+        read = post_text(content)
         text = tidy_text(_LONE_SURROGATE.sub("\ufffd", read)) if read else None
+        attachments = tuple(Attachment(key=key, kind=AttachmentKind(kind))
+                            for kind, key in post_resources(content))  # fmt: skip
+        if text is None and attachments:
+            text = ""
+    elif message_type in _RESOURCE_MESSAGES:
+        attachments = _resource_attachment(message_type, _json_object(message.get("content")))
+        text = "" if attachments else None
     return FeishuMessageEvent(
         app_name=app_name,
         chat_id=chat_id,
@@ -205,7 +242,19 @@ def parse_message_event(app_name: str, data: object) -> FeishuMessageEvent | Non
         event_id=_text(header, "event_id"),
         create_time_ms=create_time,
         mentioned_open_ids=_mentioned(message.get("mentions")),
+        attachments=attachments,
     )
+
+
+def _resource_attachment(
+    message_type: str, content: Mapping[str, Any] | None
+) -> tuple[Attachment, ...]:
+    key_name, kind = _RESOURCE_MESSAGES[message_type]
+    key = content.get(key_name) if content is not None else None
+    if not isinstance(key, str) or not key:
+        return ()
+    name = content.get("file_name") if content is not None else None
+    return (Attachment(key=key, kind=kind, name=name if isinstance(name, str) else None),)
 
 
 def parse_card_click(app_name: str, data: object) -> CardClick | None:

@@ -39,7 +39,7 @@ from cclark.errors import (
 from cclark.pacing import Pacer
 from unified_icc import Clock, SystemClock
 
-__all__ = ["FeishuClient", "FeishuClientSettings", "card_entity_content"]
+__all__ = ["Download", "FeishuClient", "FeishuClientSettings", "card_entity_content"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,14 @@ class FeishuClientSettings:
         gaps = (self.backoff_initial, self.backoff_max, self.jitter)
         if not (counts_ok and spans_ok and min(gaps) >= 0):
             raise ValueError(f"unusable Feishu client settings: {self}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Download:
+    """A file or image a user sent: its name when Feishu gives one, and its bytes."""
+
+    name: str | None
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +266,24 @@ class FeishuClient:
             return self._lark.im.v1.file.create(req.build())
 
         return _required(await self._call("upload file", call), "file_key")
+
+    async def download_resource(self, message_id: str, key: str, kind: str) -> Download:
+        """A file or image a user sent in message_id (``GET /im/v1/messages/:id/resources/
+        :key?type=image|file``; scope ``im:resource``): its name, when Feishu gives one, and
+        its bytes (read whole: Feishu serves up to 100 MB).
+
+        Not paced per chat. Retries, timeouts and Raises: as send_message (234003: the key is
+        not in that message).
+        """
+
+        def call() -> Any:
+            request = im.GetMessageResourceRequest.builder().message_id(message_id)
+            return self._lark.im.v1.message_resource.get(request.file_key(key).type(kind).build())
+
+        data = await self._call("download", call)
+        name = data.get("file_name")
+        return Download(name=name if isinstance(name, str) and name else None,
+                        data=bytes(data.get("bytes", b"")))  # fmt: skip
 
     async def bot_open_id(self) -> str:
         """The bot's own open_id (``GET /open-apis/bot/v3/info``), asked once and remembered.
@@ -482,7 +508,15 @@ def _execute(call: _SdkCall, result_key: str = "data") -> _Outcome:
     raw = response.raw
     status = raw.status_code if isinstance(raw.status_code, int) else None
     headers = {str(k).lower(): str(v) for k, v in dict(raw.headers or {}).items()}
+    if status is not None and 200 <= status < 300 and _is_download(headers):
+        data = {"bytes": raw.content or b"", "file_name": getattr(response, "file_name", None)}
+        return _Outcome(code=0, msg="", http_status=status, data=data)
     return _read_body(status, headers, raw.content or b"", result_key)
+
+
+def _is_download(headers: Mapping[str, str]) -> bool:
+    """A successful download answers with the bytes, not with Feishu's JSON envelope."""
+    return not headers.get("content-type", "").startswith("application/json")
 
 
 def _read_body(

@@ -1,8 +1,11 @@
-"""The health endpoint: ``GET /health`` and ``GET /sessions`` on an aiohttp app (loopback).
+"""The health endpoint: ``GET /health``, ``GET /health/<provider>`` and ``GET /sessions`` on an
+aiohttp app (loopback).
 
 Owns what a person or a monitor sees of the bot's liveness: the Feishu connection, tmux, the
-agent windows, installed providers and uptime; 200 when healthy, 503 when not. Shows no app
-secret, token, message text or chat id. Knows nothing of how the parts work inside.
+agent windows, installed providers and uptime; 200 when healthy, 503 when not. A provider's
+smoke test starts its CLI in a scratch window and answers 200 with the version and how long
+it took to show its input box, or 503 with why not and the screen. Shows no app secret,
+token, message text or chat id. Knows nothing of how the parts work inside.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from unified_icc import UnifiedICC
+from unified_icc import UnifiedICC, UnknownProviderError
 
-__all__ = ["FeishuLinkState", "HealthServer", "LinkStatus"]
+__all__ = ["SMOKE_TEST_SECONDS", "FeishuLinkState", "HealthServer", "LinkStatus"]
+
+SMOKE_TEST_SECONDS = 30.0
+"""How long /health/<provider> waits for the CLI's input box."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +65,7 @@ class HealthServer:
         """Listen on host:port (port 0 picks a free one, then ``self.port`` tells which)."""
         app = web.Application()
         app.router.add_get("/health", self._health)
+        app.router.add_get("/health/{provider}", self._smoke_test)
         app.router.add_get("/sessions", self._sessions)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -101,6 +108,19 @@ class HealthServer:
     async def _health(self, request: web.Request) -> web.Response:
         healthy, body = await self.report()
         return web.json_response(body, status=200 if healthy else 503)
+
+    async def _smoke_test(self, request: web.Request) -> web.Response:
+        name = request.match_info["provider"]
+        try:
+            result = await self._gateway.smoke_test(name, within=SMOKE_TEST_SECONDS)
+        except UnknownProviderError as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        body: dict[str, Any] = {"provider": result.provider, "ok": result.ok,
+                                "version": result.version, "seconds": result.seconds}  # fmt: skip
+        if result.ok:
+            return web.json_response({**body, "shows": result.shows})
+        return web.json_response({**body, "reason": result.reason, "screen": result.screen},
+                                 status=503)  # fmt: skip
 
     async def _sessions(self, request: web.Request) -> web.Response:
         rows = [{"window_id": w.window_id, "provider": w.provider, "mode": w.mode,

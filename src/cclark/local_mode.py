@@ -29,7 +29,6 @@ from feishu_emulator import App, Emulator, Limits, PageSettings, PageUser
 from unified_icc import write_private_file
 
 __all__ = [
-    "DEFAULT_PORT",
     "LOCAL_APP",
     "STRANGER",
     "YOU",
@@ -40,9 +39,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PORT: Final = 8765
-"""Where the chat page is served unless --port says otherwise (0: any free port)."""
 
 LOCAL_APP: Final = "local"
 """The app name in channel ids (feishu:local:<chat>) and in the state folder's files."""

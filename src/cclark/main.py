@@ -23,7 +23,7 @@ from cclark.cards import CardJson
 from cclark.chat_senders import ChatSenders
 from cclark.config import CclarkConfig, FeishuApp
 from cclark.errors import CclarkError
-from cclark.event_parsers import FeishuMessageEvent
+from cclark.event_parsers import Attachment, FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
 from cclark.handlers.dispatch import Receipt
@@ -66,6 +66,12 @@ class ChatReplies:
     async def reply_file(self, event: FeishuMessageEvent, data: bytes, file_name: str) -> None:
         await self._adapter.send_file(event.channel_id, data, file_name)
 
+    async def download(
+        self, event: FeishuMessageEvent, attachment: Attachment
+    ) -> tuple[str | None, bytes]:
+        got = await self._adapter.download(event.message_id, attachment.key, attachment.kind)
+        return got.name, got.data
+
     async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
         async with self._journal.unit():
             self._outbox.put_reaction(f"receipt:{event.message_id}", event.channel_id,
@@ -101,7 +107,7 @@ async def serve(
         stack.push_async_callback(senders.stop, SEND_ON_STOP)
         replies = ChatReplies(adapter, outbox, journal)
         handler = MessageHandler(gateway=gateway, replier=replies, audit=audit,
-                                 prompts=relay.prompts, refuse=config.files.refuse)  # fmt: skip
+                                 prompts=relay.prompts, files=config.files)  # fmt: skip
         await _learn_bot_open_id(client)
         policy = InboundPolicy(
             app_name=app.name,

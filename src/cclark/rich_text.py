@@ -3,7 +3,8 @@
 Owns the reading: the title, then each paragraph's inline elements in order (text, a link as
 ``[text](url)``, markdown as written, a rule as ``---``), a code block as a fenced block with
 its language; @mentions are left out, as in text messages (the caller tidies the rest). Images
-and media carry no text here. Pure: no I/O (the caller parses the content's JSON).
+and media carry no text; post_resources lists them. Pure: no I/O (the caller parses the
+content's JSON).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-__all__ = ["post_text"]
+__all__ = ["post_resources", "post_text"]
 
 # Feishu sends a received post bare ({"title", "content"}); one built for sending is keyed
 # by locale. Both are read.
@@ -30,6 +31,24 @@ def post_text(body: object) -> str | None:
         blocks += [b for p in paragraphs if isinstance(p, list) for b in _paragraph(p)]
     text = "\n".join(blocks).strip()
     return text or None
+
+
+def post_resources(body: object) -> tuple[tuple[str, str], ...]:
+    """The images and videos of a post's parsed content, in order: ("image", image_key) for
+    each img, ("file", file_key) for each media element."""
+    post = _post(body)
+    paragraphs = post.get("content") if post is not None else None
+    if not isinstance(paragraphs, list):
+        return ()
+    found: list[tuple[str, str]] = []
+    for element in (e for p in paragraphs if isinstance(p, list) for e in p):
+        if not isinstance(element, dict):
+            continue
+        tag = element.get("tag")
+        key = element.get("image_key") if tag == "img" else element.get("file_key")
+        if tag in ("img", "media") and isinstance(key, str) and key:
+            found.append(("image" if tag == "img" else "file", key))
+    return tuple(found)
 
 
 def _post(body: object) -> Mapping[str, Any] | None:

@@ -251,6 +251,25 @@ class Emulator:
             "text", {"text": text}, parts=parts, part_order=part_order, **options
         )
 
+    def store_image(self, data: bytes) -> str:
+        """An image a user's client uploaded, for a message to show; its image_key."""
+        return self._world.store_image(data)
+
+    def store_file(self, data: bytes, file_name: str) -> str:
+        """A file a user's client uploaded, for a message to carry; its file_key."""
+        return self._world.store_file(file_name=file_name, file_type="stream", data=data).file_key
+
+    async def post_image(self, data: bytes, **options: Unpack[MessageOptions]) -> Posted:
+        """A user sends a photo: an ``image`` message the bot may download."""
+        return await self.post_message("image", {"image_key": self.store_image(data)}, **options)
+
+    async def post_file(
+        self, data: bytes, file_name: str, **options: Unpack[MessageOptions]
+    ) -> Posted:
+        """A user sends a file: a ``file`` message the bot may download."""
+        content = {"file_key": self.store_file(data, file_name), "file_name": file_name}
+        return await self.post_message("file", content, **options)
+
     async def post_message(
         self,
         msg_type: str,

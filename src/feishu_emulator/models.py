@@ -65,6 +65,7 @@ class Api(StrEnum):
     MESSAGE_PATCH = "im.v1.message.patch"
     IMAGE_CREATE = "im.v1.image.create"
     FILE_CREATE = "im.v1.file.create"
+    RESOURCE_GET = "im.v1.message_resource.get"
     BOT_INFO = "bot.v3.info"
     REACTION_CREATE = "im.v1.message_reaction.create"
     REACTION_DELETE = "im.v1.message_reaction.delete"
@@ -169,6 +170,8 @@ class App:
     receives_all_group_messages: bool = False
     # Without the cardkit:card:write scope every CardKit call answers 99991672.
     cardkit: bool = True
+    # Without the im:resource scope downloading what users sent answers 99991672.
+    resources: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,5 @@
 """The Open Platform REST surface the bot calls: tenant token, bot info, messages, reactions,
-images, files, CardKit card entities.
+images, files (uploads, and downloads of what users sent), CardKit card entities.
 
 Owns the HTTP shape (paths, envelopes ``{code, msg, data}``, ``X-Tt-Logid``, auth, scopes, the
 gateway's 5xx / 429 answers); the message rules live in im.py, the card entities' in cards.py.
@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
@@ -19,7 +20,7 @@ from feishu_emulator import ids
 from feishu_emulator.cards import CardKit
 from feishu_emulator.errors import OpenApiError
 from feishu_emulator.faults import Faults, ServerError, Throttle
-from feishu_emulator.im import FIELD_VALIDATION, Messenger
+from feishu_emulator.im import FIELD_VALIDATION, INVALID, Messenger
 from feishu_emulator.models import Api, App, Limits, Message, Reaction
 from feishu_emulator.state import World
 
@@ -28,13 +29,16 @@ __all__ = ["OpenApi"]
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
-Handler = Callable[[web.Request, str], Awaitable[Json]]
+Handler = Callable[[web.Request, str], Awaitable[Json | web.Response]]
 
 MISSING_TOKEN = 99991661
 INVALID_TOKEN = 99991663
 RATE_LIMITED = 99991400
 NO_SCOPE = 99991672
 CARDKIT_SCOPE = "cardkit:card:write"
+RESOURCE_SCOPE = "im:resource"
+RESOURCE_NOT_IN_MESSAGE = 234003
+RESOURCE_TYPES = frozenset({"image", "file"})
 ATTACH = "Please make a request with token attached."
 # Token endpoint codes (documented for app_access_token; status unverified).
 TOKEN_BAD_PARAM = 10003
@@ -103,6 +107,10 @@ class OpenApi:
             ),
             web.post(f"{prefix}/im/v1/images", self._guard(Api.IMAGE_CREATE, self._image)),
             web.post(f"{prefix}/im/v1/files", self._guard(Api.FILE_CREATE, self._file)),
+            web.get(
+                f"{prefix}/im/v1/messages/{{message_id}}/resources/{{file_key}}",
+                self._guard(Api.RESOURCE_GET, self._resource, scope=RESOURCE_SCOPE),
+            ),
             web.post(
                 f"{prefix}/im/v1/messages/{{message_id}}/reactions",
                 self._guard(Api.REACTION_CREATE, self._react),
@@ -153,6 +161,9 @@ class OpenApi:
             except OpenApiError as error:
                 logger.info("%s refused code=%s log_id=%s", api, error.code, log_id)
                 return _refusal(error, log_id)
+            if isinstance(body, web.Response):  # a download: the bytes themselves
+                body.headers.update(headers)
+                return body
             return web.json_response(body, headers=headers)
 
         return guarded
@@ -334,6 +345,28 @@ class OpenApi:
         stored = self._world.store_file(file_name=file_name, file_type=file_type, data=data)
         return ok({"file_key": stored.file_key})
 
+    async def _resource(self, request: web.Request, _: str) -> web.Response:
+        """A file or image of a message (its content names the key), as Feishu serves it:
+        the bytes, with the file's name in Content-Disposition."""
+        kind = request.query.get("type", "")
+        if kind not in RESOURCE_TYPES:
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="type")
+        message_id, key = request.match_info["message_id"], request.match_info["file_key"]
+        if not self._world.has_message(message_id):
+            raise OpenApiError(INVALID, "The message is not found or has been deleted.")
+        if key not in _resource_keys(self._world.message(message_id).body()):
+            raise OpenApiError(RESOURCE_NOT_IN_MESSAGE, "File not in msg.")
+        if kind == "image" and self._world.has_image(key):
+            data, name = self._world.image(key), f"{key}.png"
+        elif kind == "file" and self._world.has_file(key):
+            stored = self._world.file(key)
+            data, name = stored.data, stored.file_name
+        else:  # an image asked for as a file or the other way round
+            raise OpenApiError(FIELD_VALIDATION, "field validation failed", field="type")
+        disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+        return web.Response(body=data, content_type="application/octet-stream",
+                            headers={"Content-Disposition": disposition})  # fmt: skip
+
     def _message_data(self, message: Message) -> Json:
         app = self._world.app(message.sender_id)
         data: Json = {"message_id": message.message_id}
@@ -429,7 +462,24 @@ def _sequence(body: Json) -> int:
 
 
 def _granted(app: App, scope: str) -> bool:
-    return scope != CARDKIT_SCOPE or app.cardkit
+    if scope == CARDKIT_SCOPE:
+        return app.cardkit
+    return scope != RESOURCE_SCOPE or app.resources
+
+
+def _resource_keys(content: Any) -> set[str]:
+    """Every image and file key a message's content holds (a post's img and media too)."""
+    found: set[str] = set()
+    if isinstance(content, dict):
+        for name in ("image_key", "file_key"):
+            if isinstance(content.get(name), str):
+                found.add(content[name])
+        for value in content.values():
+            found |= _resource_keys(value)
+    elif isinstance(content, list):
+        for item in content:
+            found |= _resource_keys(item)
+    return found
 
 
 def _reaction_data(reaction: Reaction) -> Json:

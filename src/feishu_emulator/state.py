@@ -439,6 +439,10 @@ class World:
             self._files[stored.file_key] = stored
             return stored
 
+    def has_file(self, file_key: str) -> bool:
+        with self._lock:
+            return file_key in self._files
+
     def file(self, file_key: str) -> StoredFile:
         with self._lock:
             if file_key not in self._files:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         WindowError,
         WindowNotFoundError,
         WindowOwnershipError,
+        WindowRunningError,
     )
     from unified_icc.events import (
         AgentMessage,
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
     from unified_icc.ids import ChannelId, SessionId, WindowId, parse_channel_id, parse_window_id
     from unified_icc.journal import Batch, Journal, Write
     from unified_icc.private_files import write_private_file
+    from unified_icc.session_timers import describe_seconds
+    from unified_icc.smoke_tests import SmokeResult
     from unified_icc.timing import Clock, SystemClock
     from unified_icc.window_views import OrphanWindow, Survey, SurveyRow, WindowInfo
     from unified_icc.workspace import Workspace
@@ -96,6 +99,7 @@ __all__ = [
     "ProviderSettings",
     "ProvidersSettings",
     "SessionId",
+    "SmokeResult",
     "StateError",
     "StatusEvent",
     "Survey",
@@ -116,8 +120,10 @@ __all__ = [
     "WindowInfo",
     "WindowNotFoundError",
     "WindowOwnershipError",
+    "WindowRunningError",
     "Workspace",
     "Write",
+    "describe_seconds",
     "load_config",
     "parse_channel_id",
     "parse_window_id",
@@ -161,6 +167,8 @@ _EXPORTS = {
     "Journal": "unified_icc.journal",
     "Write": "unified_icc.journal",
     "write_private_file": "unified_icc.private_files",
+    "describe_seconds": "unified_icc.session_timers",
+    "SmokeResult": "unified_icc.smoke_tests",
     "Clock": "unified_icc.timing",
     "SystemClock": "unified_icc.timing",
     "StatusEvent": "unified_icc.events",
@@ -181,6 +189,7 @@ _EXPORTS = {
     "WindowInfo": "unified_icc.window_views",
     "WindowNotFoundError": "unified_icc.errors",
     "WindowOwnershipError": "unified_icc.errors",
+    "WindowRunningError": "unified_icc.errors",
     "Workspace": "unified_icc.workspace",
     "load_config": "unified_icc.config",
     "parse_channel_id": "unified_icc.ids",

@@ -78,6 +78,9 @@ class GatewaySettings(_Strict):
     answer_timeout: float = Field(default=5.0, gt=0, le=60)
     interrupt_timeout: float = Field(default=2.0, gt=0, le=60)
     ready_timeout: float = Field(default=30.0, gt=0, le=300)
+    # Off (None) unless set; a window's own value (create_window) wins, 0 turning it off.
+    idle_timeout: float | None = Field(default=None, gt=0, le=30 * 86400)
+    turn_timeout: float | None = Field(default=None, gt=0, le=30 * 86400)
 
     @field_validator("workspace_roots", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ Owns every exception unified_icc raises on purpose; knows nothing of tmux or pro
     ├── WindowError                           carries window_id
     │   ├── WindowNotFoundError(LookupError)  no window of ours with that id
     │   ├── WindowDeadError                   the agent in that window has exited
+    │   ├── WindowRunningError                the agent runs: there is nothing to resume
     │   └── WindowOwnershipError(PermissionError)  the window belongs to another channel
     ├── ProviderError                         carries provider
     │   ├── UnknownProviderError(ValueError)
@@ -53,6 +54,7 @@ __all__ = [
     "WindowError",
     "WindowNotFoundError",
     "WindowOwnershipError",
+    "WindowRunningError",
 ]
 
 
@@ -115,6 +117,10 @@ class WindowDeadError(WindowError):
     def __init__(self, message: str, *, window_id: str, exit_status: int | None) -> None:
         super().__init__(message, window_id=window_id)
         self.exit_status = exit_status
+
+
+class WindowRunningError(WindowError):
+    """The agent in the window is running: there is nothing to resume."""
 
 
 class WindowOwnershipError(WindowError, PermissionError):

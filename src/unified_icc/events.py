@@ -38,6 +38,9 @@ class WindowChange(StrEnum):
     CLOSED = "closed"
     DIED = "died"
     ADOPTED = "adopted"
+    ASLEEP = "asleep"  # stopped for idleness; the next message resumes it
+    RESUMED = "resumed"  # the agent runs again in its window, its session resumed
+    TURN_TIMED_OUT = "turn_timed_out"  # a turn ran past its limit and was interrupted
 
 
 class MessageRole(StrEnum):

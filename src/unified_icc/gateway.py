@@ -7,9 +7,10 @@ logic and knows nothing of any chat platform.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +20,7 @@ from unified_icc.channel_router import ChannelRouter, SettingValue
 from unified_icc.config import Config, load_config
 from unified_icc.errors import (
     GatewayStateError,
+    InputRejectedError,
     ProviderNotInstalledError,
     WindowNotFoundError,
 )
@@ -26,6 +28,8 @@ from unified_icc.event_bus import EventBus
 from unified_icc.events import (
     AgentMessageEvent,
     AgentStatus,
+    MessageKind,
+    MessageRole,
     PromptInfo,
     StatusEvent,
     WindowChange,
@@ -34,16 +38,20 @@ from unified_icc.events import (
 from unified_icc.health_report import HealthReporter
 from unified_icc.hook import EVENTS_FILE_NAME, HookEventsFile
 from unified_icc.ids import ChannelId, WindowId
+from unified_icc.inbox import save_to_inbox
 from unified_icc.journal import Journal
 from unified_icc.persistence import StateFile, StateLock, StateSnapshot
 from unified_icc.providers import ProviderRegistry, parse_mode
 from unified_icc.session_monitor import SessionMonitor
+from unified_icc.session_timers import SessionTimers, describe_seconds
+from unified_icc.smoke_tests import SmokeResult, SmokeTests
 from unified_icc.tmux import LibtmuxBackend, TmuxBackend
 from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.watermarks import Watermarks
 from unified_icc.window_input import WindowInput
 from unified_icc.window_launch import WindowLauncher
 from unified_icc.window_ownership import WindowOwnership
+from unified_icc.window_sleep import WindowSleep
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
     GatewayHealth,
@@ -57,6 +65,9 @@ from unified_icc.workspace import Workspace
 __all__ = ["UnifiedICC"]
 
 logger = logging.getLogger(__name__)
+
+# What a message that only carries files says after naming them.
+SENT_FILES = "(sent to you from the chat)"
 
 
 class _Lifecycle(StrEnum):
@@ -140,6 +151,27 @@ class UnifiedICC:
             launcher=self._launcher,
             save=self._save,
         )
+        self._sleep = WindowSleep(
+            backend=self._backend,
+            session=gateway.tmux_session,
+            store=self.window_store,
+            router=self.channel_router,
+            bus=self._bus,
+            monitor=self.monitor,
+            window_input=self._input,
+            launcher=self._launcher,
+            providers=self.providers,
+            save=self._save,
+        )
+        self._timers = SessionTimers(
+            store=self.window_store, settings=gateway, sleep=self._sleep_idle,
+            stop_turn=self._stop_turn,
+        )  # fmt: skip
+        self._bus.on_status(self._timers.on_status)
+        self._bus.on_message(self._timers.on_message)
+        self._bus.on_message(self._note_submission)
+        scratch = config.config_dir / "tmp" / "smoke-test"
+        self._smoke_tests = SmokeTests(backend=self._backend, settings=gateway, scratch=scratch)
         self._lifecycle = _Lifecycle.NEW
         self._reporter = HealthReporter(
             backend=self._backend,
@@ -175,7 +207,9 @@ class UnifiedICC:
             await self._ensure_session()
             self._save()
             await self.monitor.start()
+            await self._timers.start()
         except BaseException:
+            await self.monitor.stop()
             await self.journal.close()
             self._state_lock.release()
             raise
@@ -194,6 +228,7 @@ class UnifiedICC:
             return
         self._lifecycle = _Lifecycle.STOPPED
         try:
+            await self._timers.stop()
             await self.monitor.stop()
             self._save()
             await self.journal.close()
@@ -240,16 +275,27 @@ class UnifiedICC:
         mode: str = "normal",
         *,
         channel_id: ChannelId | None = None,
+        idle_timeout: float | None = None,
+        turn_timeout: float | None = None,
     ) -> WindowInfo:
         """Open a tmux window in ``path`` whose own command is the provider's CLI.
 
         The window keeps its pane when the agent exits (remain-on-exit) and carries our
         record id as a tmux user option. When ``channel_id`` is given the window belongs to
-        that channel and the channel is bound to it. Not cancel-safe once tmux was called.
+        that channel and the channel is bound to it. ``idle_timeout``: seconds without
+        activity after which the agent is put to sleep (resumed by the next message);
+        ``turn_timeout``: seconds a turn may run before it is interrupted. None takes
+        gateway.idle_timeout / turn_timeout, 0 turns it off. Not cancel-safe once tmux was
+        called.
         Raises: UnknownProviderError, UnsupportedModeError, ProviderNotInstalledError,
-        PathRejectedError (missing, not a directory, outside the workspace roots), TmuxError.
+        PathRejectedError (missing, not a directory, outside the workspace roots),
+        InputRejectedError (a negative timeout), TmuxError.
         """
         self._require_started()
+        for name, limit in (("idle_timeout", idle_timeout), ("turn_timeout", turn_timeout)):
+            if limit is not None and not 0 <= limit <= 30 * 86400:
+                raise InputRejectedError(f"{name} must be 0 (off) to 30 days in seconds, "
+                                         f"not {limit!r}")  # fmt: skip
         chosen = self.providers.get(provider)
         chosen_mode = parse_mode(mode)
         chosen.check_mode(chosen_mode)
@@ -261,6 +307,7 @@ class UnifiedICC:
                 provider=chosen.name,
             )
         record = await self._launcher.launch(chosen, chosen_mode, cwd, channel_id)
+        record = dataclasses.replace(record, idle_timeout=idle_timeout, turn_timeout=turn_timeout)
         self.window_store.add(record)
         self.monitor.rewatch()
         if channel_id is not None:
@@ -281,15 +328,62 @@ class UnifiedICC:
         """Type ``text`` literally into the agent and submit it with Enter.
 
         Short single-line text is typed; longer or multi-line text is pasted (bracketed).
-        Enter follows as a separate key after the provider's pause. Serialised with every
-        other keystroke operation on the window; each tmux call is bounded by
-        gateway.tmux_timeout. Not cancel-safe once typing started.
+        Enter follows as a separate key after the provider's pause. An agent asleep is
+        resumed first (WindowEvent resumed) and typed into once it shows its input box.
+        Serialised with every other keystroke operation on the window; each tmux call is
+        bounded by gateway.tmux_timeout. Not cancel-safe once typing started.
         Raises: InputRejectedError (empty, too long, control characters),
         WindowNotFoundError, WindowDeadError, TmuxError.
         """
         self._require_started()
-        record = self._record(window_id)
+        record = self._touch(self._record(window_id))
+        if record.asleep:
+            record = self._touch(await self._sleep.wake(record))
         await self._input.type_text(record, self.providers.get(record.provider), text)
+        self._touch(record)
+
+    async def send_files(
+        self, window_id: WindowId, files: Sequence[tuple[str | None, bytes]], text: str = ""
+    ) -> tuple[Path, ...]:
+        """Save files (name as given, bytes) in the window's folder, under .unified-icc/inbox/
+        (git-ignored, safe unique names), then send the agent one message naming them in its
+        provider's form (Claude: ``@path``, which attaches them) followed by ``text``. A
+        shell is not typed into (words would run as a command): the files are only saved.
+        Returns the saved paths. An agent asleep is resumed first.
+        Raises: WindowNotFoundError, WindowDeadError (nothing is saved), OSError (the folder
+        refused the files), InputRejectedError, TmuxError.
+        """
+        self._require_started()
+        record = self._record(window_id)
+        if not record.asleep:
+            await self._input.verify_alive(record)
+        saved = await asyncio.to_thread(save_to_inbox, Path(record.cwd), files)
+        pattern = self.providers.get(record.provider).file_mention
+        if pattern is not None and saved:
+            names = " ".join(pattern.format(path=p.relative_to(record.cwd)) for p in saved)
+            await self.send_to_window(window_id, f"{names} {text.strip() or SENT_FILES}")
+        return saved
+
+    async def resume_window(self, window_id: WindowId) -> WindowInfo:
+        """Start again the agent of a window whose agent ended (exited, or asleep), in the
+        same window, reopening its session with the CLI's own resume arguments; the window
+        keeps its id, bindings and transcript, so nothing already delivered comes again.
+        A session that cannot be reopened (never written to; a shell) starts afresh.
+        Reports WindowEvent(resumed). Serialised with the window's keystrokes.
+        Raises: WindowRunningError (the agent runs), WindowNotFoundError, TmuxError.
+        """
+        self._require_started()
+        resumed = await self._sleep.resume(self._record(window_id))
+        return WindowInfo.from_record(self._touch(resumed))
+
+    async def sleep_window(self, window_id: WindowId, *, reason: str = "asked to") -> bool:
+        """Stop the window's agent now if it is idle (no turn, no prompt, nothing typed in
+        its box), keeping its record, bindings and session: the next message resumes it.
+        Returns whether it was put to sleep; reports WindowEvent(asleep) with ``reason``.
+        Raises: WindowNotFoundError, TmuxError.
+        """
+        self._require_started()
+        return await self._sleep.sleep(self._record(window_id), reason=reason)
 
     async def send_key(self, window_id: WindowId, key: str) -> None:
         """Press one named key (``Enter``, ``Escape``, ``Up``, ``C-c``, a digit, ...).
@@ -299,7 +393,7 @@ class UnifiedICC:
         TmuxError.
         """
         self._require_started()
-        await self._input.press(self._record(window_id), key)
+        await self._input.press(self._touch(self._record(window_id)), key)
 
     async def interrupt(self, window_id: WindowId) -> bool:
         """Stop the agent's turn with its interrupt key (Escape; Ctrl-C for a shell, whose
@@ -397,6 +491,18 @@ class UnifiedICC:
         self._require_started()
         return await self._reporter.health()
 
+    async def smoke_test(self, provider: str, *, within: float = 30.0) -> SmokeResult:
+        """Does the provider's CLI start? Starts it (standard mode, no hooks) in a scratch
+        window of our session, waits up to ``within`` seconds for its input box (or a first
+        question such as Claude's folder trust), closes the window. Never types anything, so
+        no model is asked. One check per provider at a time.
+        Raises: UnknownProviderError. A CLI that fails is a result with ok=False, the reason
+        and its last screen.
+        """
+        self._require_started()
+        await self._ensure_session()
+        return await self._smoke_tests.run(self.providers.get(provider), within=within)
+
     async def _ensure_session(self) -> None:
         settings = self.config.gateway
         created = await self._backend.ensure_session(
@@ -449,6 +555,11 @@ class UnifiedICC:
         """Every provider's name and whether its command is on PATH, in a stable order."""
         return tuple((p.name, p.is_installed()) for p in self.providers.all())
 
+    def window_limits(self, window_id: WindowId) -> tuple[float | None, float | None]:
+        """The idle and turn timeouts that apply to the window, in seconds (its own, else the
+        config's; None: off). Raises: WindowNotFoundError."""
+        return self._timers.limits(self._record(window_id))
+
     def status_of(self, window_id: WindowId) -> tuple[AgentStatus | None, PromptInfo | None]:
         """What the window's screen last showed: its status and the prompt on it, if any.
 
@@ -473,6 +584,41 @@ class UnifiedICC:
         return WindowInfo.from_record(await self._ownership.adopt(orphan, channel_id))
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _note_submission(self, event: AgentMessageEvent) -> None:
+        """The person's words in a transcript confirm that typed text was submitted."""
+        record = self.window_store.by_window(event.window_id)
+        spoke = any(m.role is MessageRole.USER and m.kind is MessageKind.TEXT
+                    for m in event.messages)  # fmt: skip
+        if record is not None and spoke:
+            self.monitor.note_submitted(record.record_id)
+
+    def _touch(self, record: WindowRecord) -> WindowRecord:
+        self._timers.touch(record.record_id)
+        return record
+
+    async def _sleep_idle(self, record: WindowRecord, limit: float) -> None:
+        def still_due() -> bool:
+            return self._timers.idle_for(record.record_id) >= limit
+
+        slept = await self._sleep.sleep(record, reason=f"idle for {describe_seconds(limit)}",
+                                        still_due=still_due)  # fmt: skip
+        if not slept:
+            self._timers.touch(record.record_id)  # busy after all: a full period again
+
+    async def _stop_turn(self, record: WindowRecord, limit: float) -> None:
+        """A turn ran past its limit: interrupt it and say so."""
+        await self._input.interrupt(record, self.providers.get(record.provider))
+        logger.info("window %s: turn interrupted after %gs", record.window_id, limit)
+        await self._bus.emit(
+            WindowEvent(
+                window_id=record.window_id,
+                kind=WindowChange.TURN_TIMED_OUT,
+                channel_ids=self.channel_router.channels_for(record.window_id),
+                provider=record.provider,
+                reason=f"the turn ran longer than {describe_seconds(limit)}",
+            )
+        )
 
     def _locate_transcript(self, record: WindowRecord) -> Path | None:
         if record.session_id is None:

@@ -147,6 +147,30 @@ class ScreenWatch:
             return _shell_status(None, seen.status, screen)[0]
         return parse_screen(record.provider, screen)
 
+    async def idle_now(
+        self,
+        record: WindowRecord,
+        pane: PaneInfo,
+        *,
+        box_is_typed: bool,
+        unsent: Callable[[str], bool],
+    ) -> bool:
+        """Whether the window is idle right now, by a fresh look: its input box shown and
+        empty (when ``box_is_typed``: the CLI shows no suggestions there) or at least not
+        holding text we typed (``unsent``); a shell with itself in the foreground. A query:
+        it reports nothing."""
+        try:
+            screen = await self._backend.capture(record.window_id)
+        except TmuxError:
+            return False
+        if record.provider == SHELL:
+            seen = self._seen.get(record.record_id) or _Seen()
+            return _shell_status(pane, seen.status, screen)[0].status is AgentStatus.IDLE
+        shown = parse_screen(record.provider, screen)
+        if (box_is_typed and shown.input_text) or unsent(shown.input_text):
+            return False
+        return shown.status is AgentStatus.IDLE
+
     async def _look(self, record: WindowRecord, seen: _Seen, pane: PaneInfo) -> ScreenStatus:
         seen.captured_at = int(time.time())
         try:

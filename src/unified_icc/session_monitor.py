@@ -116,9 +116,16 @@ class SessionMonitor:
         return record.session_id
 
     def expect_submit(self, record_id: RecordId) -> asyncio.Event:
-        """An event set by the next UserPromptSubmit hook of the window (Claude)."""
+        """An event set by the next submission seen of the window: its UserPromptSubmit
+        hook (Claude, Codex), or the person's words in its transcript (note_submitted)."""
         event = self._submitted[record_id] = asyncio.Event()
         return event
+
+    def note_submitted(self, record_id: RecordId) -> None:
+        """The window's agent took a submission (a hook said so, or its transcript shows it)."""
+        submitted = self._submitted.get(record_id)
+        if submitted is not None:
+            submitted.set()
 
     def forget(self, record: WindowRecord) -> None:
         self.screens.forget(record.record_id)
@@ -142,15 +149,16 @@ class SessionMonitor:
     async def reconcile(self, *, startup: bool) -> None:
         """Match every record to live tmux once, report deaths, then look at changed screens.
 
-        At startup a dead window is also unbound, so a chat starts fresh; while running its
-        binding stays so the chat is told the agent exited when it writes.
+        A dead window keeps its bindings (its agent can be resumed, and a chat that writes is
+        told it exited); a vanished one is unbound. An agent put to sleep is not a death.
         Raises: TmuxError when tmux cannot be asked (not when its server is simply gone).
         """
         known = {record.record_id for record in self._store}
         panes = await self._backend.list_panes(self._session)
-        losses = self._apply(panes, known, patient=not startup)
+        losses = [loss for loss in self._apply(panes, known, patient=not startup)
+                  if await self._still_lost(loss)]  # fmt: skip
         for loss in losses:
-            await self._report(loss, unbind=startup or loss.vanished)
+            await self._report(loss, unbind=loss.vanished)
         if losses:
             self._persist()
             self.rewatch()
@@ -245,9 +253,7 @@ class SessionMonitor:
         if event.name == "SessionStart":
             await self._session_started(record, event)
         elif event.name == "UserPromptSubmit":
-            submitted = self._submitted.get(record.record_id)
-            if submitted is not None:
-                submitted.set()
+            self.note_submitted(record.record_id)
         if event.name in ("Stop", "SessionEnd"):
             await self.feed.deliver(self._store.get(record.record_id) or record)
         if event.name in _SCREEN_HOOKS:
@@ -295,10 +301,30 @@ class SessionMonitor:
                 self._router.move_window(record.window_id, pane.window_id)
                 record = self._store.update(record_id, window_id=pane.window_id)
                 self._persist()
+            if pane.dead and record.asleep and not record.dead:
+                self._store.update(record_id, dead=True, exit_status=pane.dead_status)
+                self._persist()
+                continue
             if pane.dead and not record.dead and not self._still_exiting(pane, record, patient):
                 losses.append(_Loss(record=record, vanished=False, exit_status=pane.dead_status,
                                     exit_signal=pane.dead_signal))  # fmt: skip
         return losses
+
+    async def _still_lost(self, loss: _Loss) -> bool:
+        """Whether a death seen in a pane listing still holds: the agent may have been
+        started again (resumed) while tmux was being asked."""
+        record = self._store.get(loss.record.record_id)
+        if record is None:
+            return False
+        if loss.vanished:
+            return True
+        if record.dead:
+            return False
+        try:
+            probe = await self._backend.probe(record.window_id)
+        except (TmuxError, WindowNotFoundError):
+            return True
+        return probe.dead and probe.record_id == record.record_id
 
     def _still_exiting(self, pane: PaneInfo, record: WindowRecord, patient: bool) -> bool:
         """Give tmux a few ticks to learn the exit status before reporting without one."""

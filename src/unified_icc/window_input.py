@@ -32,7 +32,7 @@ from unified_icc.tmux import DeliveryMethod, PaneProbe, TmuxBackend, normalise_k
 from unified_icc.transcripts import append_input_marker
 from unified_icc.window_store import WindowRecord
 
-__all__ = ["WindowInput"]
+__all__ = ["WindowInput", "holds"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ class WindowInput:
 
     def forget(self, record: WindowRecord) -> None:
         self._locks.pop(record.record_id, None)
+        self.restarted(record)
+
+    def restarted(self, record: WindowRecord) -> None:
+        """The window's agent was started again: wait for its input box before typing."""
         self._ready.discard(record.record_id)
         self._last_typed.pop(record.record_id, None)
 
@@ -70,7 +74,7 @@ class WindowInput:
                 await self._backend.send_literal(record.window_id, delivery.text)
             if provider.submit_delay:
                 await asyncio.sleep(provider.submit_delay)
-            await self._submit(record, provider, slash=delivery.text.startswith("/"))
+            await self._submit(record, provider, delivery.text)
             self._last_typed[record.record_id] = delivery.text
             self._touched(record)
 
@@ -159,12 +163,19 @@ class WindowInput:
     async def verify_alive(self, record: WindowRecord) -> None:
         """Raises: WindowNotFoundError, WindowDeadError (with the exit status when known)."""
         probe = await self.verify_ours(record)
+        if record.asleep:
+            raise WindowDeadError(
+                f"the {record.provider} agent in window {record.window_id} is asleep (stopped "
+                "while idle): a message wakes it, or resume it",
+                window_id=record.window_id,
+                exit_status=record.exit_status,
+            )
         if record.dead or probe.dead:
             status = record.exit_status if record.dead else probe.dead_status
             raise WindowDeadError(
                 f"the {record.provider} agent in window {record.window_id} has exited"
                 + (f" (status {status})" if status is not None else "")
-                + "; start a new session",
+                + "; resume it or start a new session",
                 window_id=record.window_id,
                 exit_status=status,
             )
@@ -197,14 +208,18 @@ class WindowInput:
         # Once ready, a busy agent queues typed text itself (Claude and Codex do).
         return record.record_id in self._ready
 
-    async def _submit(self, record: WindowRecord, provider: Provider, *, slash: bool) -> None:
-        """Press Enter; where hooks confirm a submission, press it once more if none came.
-
-        Slash commands (``/clear``) are the CLI's own and fire no UserPromptSubmit hook.
-        """
-        if slash or "UserPromptSubmit" not in provider.hook_events:
+    async def _submit(self, record: WindowRecord, provider: Provider, text: str) -> None:
+        """Press Enter and see the submission through (slash commands are the CLI's own and
+        a shell's input is not confirmed: Enter only)."""
+        if text.startswith("/") or record.provider == "shell":
             await self._backend.send_key(record.window_id, "Enter")
-            return
+        elif "UserPromptSubmit" in provider.hook_events:
+            await self._enter_until_hooked(record)
+        else:
+            await self._enter_until_written(record, text)
+
+    async def _enter_until_hooked(self, record: WindowRecord) -> None:
+        """Enter, once more if no UserPromptSubmit hook came within submit_timeout."""
         timeout = self._settings.submit_timeout
         for attempt in (1, 2):
             submitted = self._monitor.expect_submit(record.record_id)
@@ -215,6 +230,37 @@ class WindowInput:
                     return
             logger.warning("window %s: no submission seen %.0fs after Enter (attempt %d)",
                            record.window_id, timeout, attempt)  # fmt: skip
+
+    async def _enter_until_written(self, record: WindowRecord, text: str) -> None:
+        """A CLI without a submit hook (Gemini): Enter once its box shows the text, then
+        again every submit_timeout while the box still holds it, until the message is in its
+        transcript, for up to ready_timeout. A busy CLI (Gemini loading a resumed session)
+        reads text and Enter in one burst and takes the Enter for part of a paste; Enter on
+        text still in the box cannot send it twice. The screen alone cannot tell: mid-redraw
+        Gemini's last history line looks like its input box."""
+        settings = self._settings
+        submitted = self._monitor.expect_submit(record.record_id)
+        await self._screen_until(record, lambda s: holds(s.input_text, text),
+                                 within=settings.submit_timeout)  # fmt: skip
+        deadline = asyncio.get_running_loop().time() + settings.ready_timeout
+        await self._backend.send_key(record.window_id, "Enter")
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(settings.submit_timeout):
+                    await submitted.wait()
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                logger.warning("window %s: the message is not in the transcript %gs after "
+                               "Enter", record.window_id, settings.ready_timeout)  # fmt: skip
+                return
+            if holds((await self._monitor.screens.look_now(record)).input_text, text):
+                logger.info("window %s: the text is still in the input box; Enter again",
+                            record.window_id)  # fmt: skip
+                await self._backend.send_key(record.window_id, "Enter")
+
+    def unsent(self, record: WindowRecord, input_text: str) -> bool:
+        """Whether an input box showing input_text holds what we typed last, not yet sent."""
+        return holds(input_text, self._last_typed.get(record.record_id, ""))
 
     async def _await_prompt_gone(self, record: WindowRecord, prompt: PromptInfo) -> None:
         def gone(shown: ScreenStatus) -> bool:
@@ -256,6 +302,10 @@ class WindowInput:
                     await asyncio.sleep(0.05)
         return False
 
+    def lock(self, record: WindowRecord) -> asyncio.Lock:
+        """The window's keystroke lock (held to stop or restart its agent between keys)."""
+        return self._lock(record)
+
     def _lock(self, record: WindowRecord) -> asyncio.Lock:
         return self._locks.setdefault(record.record_id, asyncio.Lock())
 
@@ -263,3 +313,9 @@ class WindowInput:
         """Keys went in: have the monitor look at (and report) the screen soon."""
         self._monitor.screens.flag(record.record_id)
         self._monitor.wake()
+
+
+def holds(input_text: str, text: str) -> bool:
+    """Whether an input box showing input_text (its first line) holds text's beginning."""
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return bool(first) and input_text.strip().startswith(first[:40])

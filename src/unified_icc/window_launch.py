@@ -7,6 +7,7 @@ window spec; knows nothing of channels, state files or events.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +15,11 @@ from pathlib import Path
 from unified_icc.config import GatewaySettings
 from unified_icc.hook import hook_command, write_hook_settings
 from unified_icc.ids import ChannelId, RecordId, new_record_id, new_session_id
-from unified_icc.providers import HookWiring, Mode, Provider
+from unified_icc.providers import HookWiring, LaunchPlan, Mode, Provider
 from unified_icc.tmux import TmuxBackend, WindowSpec
 from unified_icc.window_store import WindowRecord
 
-__all__ = ["WindowLauncher"]
+__all__ = ["WindowLauncher", "resumable"]
 
 
 class WindowLauncher:
@@ -50,17 +51,7 @@ class WindowLauncher:
         plan = provider.launch(mode, session_id=session_id, hooks=hooks)
         output = await self._output_file(provider, record_id)
         created = await self._backend.create_window(
-            WindowSpec(
-                session=self._settings.tmux_session,
-                record_id=record_id,
-                name=f"{provider.name}:{cwd.name or '/'}"[:60],
-                cwd=cwd,
-                argv=plan.argv,
-                env=plan.env,
-                width=self._settings.window_width,
-                height=self._settings.window_height,
-                pipe_to=output,
-            )
+            self._spec(record_id, provider, cwd, plan, pipe_to=output)
         )
         return WindowRecord(
             record_id=record_id,
@@ -72,6 +63,45 @@ class WindowLauncher:
             channel_id=channel_id,
             session_id=plan.session_id,
             transcript_path=str(output) if output else None,
+        )
+
+    async def relaunch(self, record: WindowRecord, provider: Provider) -> WindowRecord:
+        """Start the agent again as the record's window's command, reopening its session when
+        the CLI can and the session has a transcript (a session never written to cannot be
+        reopened: the agent then starts afresh). Returns the record as it now is.
+
+        Raises: TmuxError.
+        """
+        mode = Mode(record.mode)
+        hooks = await self._wire_hooks(provider, record.record_id)
+        if resumable(record, provider) and record.session_id is not None:
+            plan = provider.resume(mode, record.session_id, hooks=hooks)
+            transcript = record.transcript_path
+        else:
+            session_id = new_session_id() if provider.assigns_session_id else None
+            plan = provider.launch(mode, session_id=session_id, hooks=hooks)
+            transcript = record.transcript_path if provider.name == "shell" else None
+        spec = self._spec(record.record_id, provider, Path(record.cwd), plan, pipe_to=None)
+        await self._backend.respawn(record.window_id, spec)
+        return dataclasses.replace(
+            record, dead=False, asleep=False, exit_status=None,
+            session_id=plan.session_id, transcript_path=transcript,
+        )  # fmt: skip
+
+    def _spec(
+        self, record_id: RecordId, provider: Provider, cwd: Path, plan: LaunchPlan,
+        *, pipe_to: Path | None,
+    ) -> WindowSpec:  # fmt: skip
+        return WindowSpec(
+            session=self._settings.tmux_session,
+            record_id=record_id,
+            name=f"{provider.name}:{cwd.name or '/'}"[:60],
+            cwd=cwd,
+            argv=plan.argv,
+            env=plan.env,
+            width=self._settings.window_width,
+            height=self._settings.window_height,
+            pipe_to=pipe_to,
         )
 
     def discard(self, record: WindowRecord) -> None:
@@ -110,6 +140,14 @@ class WindowLauncher:
 
     def _settings_path(self, record_id: RecordId) -> Path:
         return self._hooks_dir / f"settings-{record_id}.json"
+
+
+def resumable(record: WindowRecord, provider: Provider) -> bool:
+    """Whether the record's session can be reopened: a CLI that resumes, and a transcript
+    on disk (a CLI writes none before the first message, and cannot reopen such a session)."""
+    if not provider.resumable or record.session_id is None or not record.transcript_path:
+        return False
+    return Path(record.transcript_path).is_file()
 
 
 def _create_private(path: Path) -> None:

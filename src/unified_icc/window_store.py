@@ -30,6 +30,11 @@ class WindowRecord:
     transcript_path: str | None = None
     dead: bool = False
     exit_status: int | None = None
+    # Stopped by the gateway for idleness (dead too once the CLI has quit): the next
+    # message resumes it. Timeouts in seconds: None = the config's, 0 = none.
+    asleep: bool = False
+    idle_timeout: float | None = None
+    turn_timeout: float | None = None
 
 
 class WindowStore:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from unified_icc.events import AgentStatus
-from unified_icc.ids import ChannelId, SessionId, WindowId
+from unified_icc.ids import SCRATCH_PREFIX, ChannelId, SessionId, WindowId
 from unified_icc.providers import ProviderRegistry
 from unified_icc.tmux import PaneInfo
 from unified_icc.window_store import WindowRecord, WindowStore
@@ -43,6 +43,9 @@ class WindowInfo:
     channel_id: ChannelId | None = None
     dead: bool = False
     exit_status: int | None = None
+    asleep: bool = False
+    idle_timeout: float | None = None
+    turn_timeout: float | None = None
 
     @classmethod
     def from_record(cls, record: WindowRecord) -> WindowInfo:
@@ -56,6 +59,9 @@ class WindowInfo:
             channel_id=record.channel_id,
             dead=record.dead,
             exit_status=record.exit_status,
+            asleep=record.asleep,
+            idle_timeout=record.idle_timeout,
+            turn_timeout=record.turn_timeout,
         )
 
 
@@ -91,6 +97,8 @@ def find_orphans(
     orphans: dict[WindowId, OrphanWindow] = {}
     for pane in panes:
         if pane.window_id in orphans or store.get(pane.record_id) is not None:
+            continue
+        if pane.record_id.startswith(SCRATCH_PREFIX):  # a smoke test's, gone in a moment
             continue
         provider = providers.identify(pane.current_command, pane.start_command)
         if provider is None or pane.dead:

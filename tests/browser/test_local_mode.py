@@ -134,7 +134,7 @@ async def test_a_newcomer_sends_help_and_reads_the_answer(
 
     await say(page, "#help")
 
-    await expect(bot_says(page, "#new [text]")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    await expect(bot_says(page, "#resume — start")).to_have_count(1, timeout=REPLY_TIMEOUT)
     await expect(page.locator("#current-user-access")).to_have_text("on the allowlist")
 
 
@@ -156,7 +156,7 @@ async def test_a_topic_gets_its_own_answers_and_a_stranger_gets_none(
     await say(page, "#help")
     await page.click("#user-switch button[data-open-id='ou_local_you']")
     await say(page, "#help")  # answered: so the stranger's message was seen, and ignored
-    await expect(bot_says(page, "#new [text]")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    await expect(bot_says(page, "#resume — start")).to_have_count(1, timeout=REPLY_TIMEOUT)
     await page.click("#user-switch button[data-open-id='ou_local_stranger']")
 
     await expect(page.locator(".msg.from-user")).to_have_count(1)

@@ -71,13 +71,18 @@ async def test_a_message_from_before_the_bot_started_is_not_acted_on_and_the_use
     assert "#help" in text
 
 
-async def test_a_picture_gets_a_polite_answer(bot: Bot, emu: Emulator) -> None:
+async def test_a_sticker_gets_a_polite_answer_and_a_photo_without_a_session_says_so(
+    bot: Bot, emu: Emulator
+) -> None:
     before = len(emu.sent)
-    await emu.post_message("image", {"image_key": "img_v2_x"}, chat_id="oc_pic",
+    await emu.post_message("sticker", {"file_key": "file_v2_x"}, chat_id="oc_pic",
                            sender_open_id=ALICE)  # fmt: skip
-    sent = await emu.wait_for_sent(before + 1, within=30)
+    sticker = await emu.wait_for_sent(before + 1, within=30)
+    await emu.post_image(b"\x89PNG\r\n\x1a\n", chat_id="oc_pic", sender_open_id=ALICE)
+    photo = await emu.wait_for_sent(before + 2, within=30)
 
-    assert sent[-1].text.startswith("I can only read text messages for now")
+    assert sticker[-1].text.startswith("I can read text, rich text, photos and files, not this")
+    assert photo[-1].text.startswith("This chat has no agent session to give it to.")
 
 
 async def test_a_server_closed_socket_is_reconnected_and_the_next_message_handled(

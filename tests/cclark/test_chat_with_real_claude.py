@@ -7,11 +7,14 @@ One session walks the whole story, because each Claude start costs seconds.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot_process import ALICE, MALLORY, Bot, card_with, next_text, reply_to
 from chat_view import buttons, card_text, colour
@@ -181,3 +184,33 @@ def _button(card: Message, prefix: str) -> dict[str, object]:
     label = next((label for label in found if label.startswith(prefix)), None)
     assert label is not None, f"no button {prefix!r} among {list(found)}"
     return found[label]
+
+
+async def test_a_photo_reaches_claude_and_get_fetches_a_file_it_wrote(session: Session) -> None:
+    emu = session.emu
+    photo = _png()
+
+    before = len(emu.sent)
+    await emu.post_image(photo, chat_id=CHAT, sender_open_id=ALICE)
+    await session.turn_done(before)
+    asked = [json.dumps(r.body) for r in session.apis.requests_for("claude")]
+
+    before = await session.say("BASH: printf 'made by claude' > made.bin")
+    await session.prompt_card("made.bin")
+    await session.say("1")
+    await session.turn_done(before)
+    await emu.post_text("#get made.bin", chat_id=CHAT, sender_open_id=ALICE)
+    sent = await wait_until(lambda: next((s for s in emu.sent[before:] if s.msg_type == "file"),
+                                         None), what="the file message")  # fmt: skip
+
+    # The CLI read the saved photo and sent it to the model as an image.
+    assert any(base64.b64encode(photo).decode() in body for body in asked)
+    assert any(".unified-icc/inbox/" in body for body in asked)
+    stored = emu.file(sent.body()["file_key"])
+    assert (stored.file_name, stored.data) == ("made.bin", b"made by claude")
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 5), (30, 60, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -12,6 +12,7 @@ from cclark.config import GroupMessages
 from cclark.errors import FeishuApiError
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.handlers import Dispatcher, InboundPolicy
+from cclark.handlers.dispatch import NOT_TEXT
 from cclark.seen_messages import SeenMessages
 from support import wait_until
 
@@ -22,7 +23,8 @@ def event(message_id: str, text: str | None = "hello", *, sender: str = "ou_alic
           chat: str = "oc_1", sender_type: str = "user", created_ms: int = STARTED_MS + 10,
           message_type: str = "text", chat_type: str = "p2p",
           mentions: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
-    content = json.dumps({"text": text}) if text is not None else json.dumps({"image_key": "k"})
+    resource = {"image_key": "k", "file_key": "k"}
+    content = json.dumps({"text": text} if text is not None else resource)
     mentioned = [{"key": f"@_user_{i}", "id": {"open_id": who}, "name": who}
                  for i, who in enumerate(mentions, 1)]  # fmt: skip
     return {
@@ -133,16 +135,18 @@ async def test_a_message_from_before_start_is_not_acted_on_and_the_user_is_told(
     assert "arrived while cclark was not running" in chat.replies[0][1]
 
 
-async def test_non_text_gets_a_polite_answer(tmp_path: Path) -> None:
+async def test_a_sticker_gets_a_polite_answer_and_a_photo_is_handled(tmp_path: Path) -> None:
     chat = Chat()
     dispatcher, _ = _dispatcher(tmp_path, chat)
 
-    await dispatcher.accept(event("om_6", None, message_type="image"))
+    await dispatcher.accept(event("om_6", None, message_type="sticker"))
+    await dispatcher.accept(event("om_7", None, message_type="image"))
+    await wait_until(lambda: chat.handled, what="the photo to be handled")
     await dispatcher.stop()
 
-    assert chat.handled == []
-    assert chat.replies == [("om_6", "I can only read text messages for now: please send your "
-                                     "request as text.")]  # fmt: skip
+    assert chat.handled == [""]  # the photo: no text, one attachment
+    assert chat.replies == [("om_6", NOT_TEXT)]
+    assert NOT_TEXT.startswith("I can read text, rich text, photos and files, not this kind")
 
 
 async def test_one_chat_stays_in_order_while_another_is_not_held_up(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ import pytest
 from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
 
 from cclark.event_parsers import (
+    Attachment,
+    AttachmentKind,
     ChatType,
     FeishuChannel,
     FeishuMessageEvent,
@@ -116,14 +118,63 @@ def test_first_message_of_a_topic_is_its_own_root() -> None:
     assert event.topic_root_id == "om_msg1"
 
 
-@pytest.mark.parametrize("message_type", ["image", "post", "file", "sticker", "audio"])
-def test_non_text_message_keeps_its_type_and_has_no_text(message_type: str) -> None:
-    content = json.dumps({"image_key": "img_v3_1"})
+@pytest.mark.parametrize("message_type", ["post", "file", "sticker", "audio"])
+def test_a_message_without_text_or_a_resource_keeps_its_type_and_has_no_text(
+    message_type: str,
+) -> None:
+    content = json.dumps({"image_key": "img_v3_1"})  # a key none of these types carries
 
     event = parse_message_event("main", _event(message_type=message_type, content=content))
 
     assert event is not None
-    assert (event.message_type, event.text) == (message_type, None)
+    assert (event.message_type, event.text, event.attachments) == (message_type, None, ())
+
+
+@pytest.mark.parametrize(
+    ("message_type", "content", "expected"),
+    [
+        ("image", {"image_key": "img_1"}, (Attachment(key="img_1", kind=AttachmentKind.IMAGE),)),
+        ("file", {"file_key": "file_1", "file_name": "notes.txt"},
+         (Attachment(key="file_1", kind=AttachmentKind.FILE, name="notes.txt"),)),
+        ("media", {"file_key": "file_2", "image_key": "img_2", "file_name": "clip.mp4"},
+         (Attachment(key="file_2", kind=AttachmentKind.FILE, name="clip.mp4"),)),
+        ("audio", {"file_key": "file_3", "duration": 2000},
+         (Attachment(key="file_3", kind=AttachmentKind.FILE),)),
+    ],
+)  # fmt: skip
+def test_a_photo_file_video_or_voice_message_is_its_attachment_with_empty_text(
+    message_type: str, content: dict[str, Any], expected: tuple[Attachment, ...]
+) -> None:
+    raw = _event(message_type=message_type, content=json.dumps(content))
+
+    event = parse_message_event("main", raw)
+
+    assert event is not None
+    assert (event.text, event.attachments) == ("", expected)
+
+
+def test_a_post_with_images_has_its_text_as_caption_and_the_images_in_order() -> None:
+    post = {"title": "", "content": [
+        [{"tag": "text", "text": "Compare these"}, {"tag": "img", "image_key": "img_a"}],
+        [{"tag": "img", "image_key": "img_b"}],
+        [{"tag": "media", "file_key": "file_c", "image_key": "img_cover"}],
+    ]}  # fmt: skip
+    only_images = {"title": "", "content": [[{"tag": "img", "image_key": "img_d"}]]}
+
+    event = parse_message_event("main", _event(message_type="post", content=json.dumps(post)))
+    bare = parse_message_event("main", _event(message_type="post",
+                                              content=json.dumps(only_images)))  # fmt: skip
+
+    assert event is not None
+    assert event.text == "Compare these"
+    assert event.attachments == (
+        Attachment(key="img_a", kind=AttachmentKind.IMAGE),
+        Attachment(key="img_b", kind=AttachmentKind.IMAGE),
+        Attachment(key="file_c", kind=AttachmentKind.FILE),
+    )
+    assert bare is not None
+    assert bare.text == ""
+    assert bare.attachments == (Attachment(key="img_d", kind=AttachmentKind.IMAGE),)
 
 
 def test_create_time_falls_back_to_the_header() -> None:

@@ -1,7 +1,8 @@
-"""GET /health and /sessions on a real gateway and real tmux."""
+"""GET /health, /health/<provider> and /sessions on a real gateway and real tmux."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aiohttp
@@ -9,7 +10,7 @@ import pytest
 
 from cclark.health import HealthServer, LinkStatus
 from support import World
-from unified_icc import UnifiedICC
+from unified_icc import ProviderSettings, UnifiedICC
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +83,49 @@ async def test_sessions_lists_windows_without_chat_ids(gateway: UnifiedICC, worl
     assert status == 200
     assert [w["provider"] for w in body["windows"]] == ["shell"]
     assert "oc_secret_chat" not in text
+
+
+async def test_a_provider_check_starts_its_cli_closes_it_and_answers_200(
+    gateway: UnifiedICC, world: World
+) -> None:
+    server = HealthServer(gateway=gateway, link=Link(), host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        status, body = await _get(server, "/health/claude")
+        unknown, refused = await _get(server, "/health/cobol")
+    finally:
+        await server.stop()
+
+    assert status == 200
+    assert (body["provider"], body["ok"], body["shows"]) == ("claude", True, "input box")
+    assert 0 < body["seconds"] < 30
+    assert world.agent_entries("submit") == []  # nothing was typed into it
+    windows = world.tmux("list-windows", "-a", "-F", "#{window_name}").stdout.split()
+    assert not any(name.startswith("check:") for name in windows)
+    assert unknown == 404
+    assert "unknown provider 'cobol'" in refused["error"]
+
+
+async def test_a_provider_whose_cli_fails_answers_503_with_its_words(world: World) -> None:
+    failing = "sh -c 'echo \"claude: credentials expired, run claude login\"; exit 3'"
+    config = world.config()
+    broken = config.providers.model_copy(update={"claude": ProviderSettings(command=failing)})
+    async with UnifiedICC(dataclasses.replace(config, providers=broken)) as gateway:
+        server = HealthServer(gateway=gateway, link=Link(), host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            status, body = await _get(server, "/health/claude")
+        finally:
+            await server.stop()
+    asleep = ProviderSettings(command="sh -c 'sleep 60'")  # never draws an input box
+    hanging = config.providers.model_copy(update={"claude": asleep})
+    async with UnifiedICC(dataclasses.replace(config, providers=hanging)) as gateway:
+        stuck = await gateway.smoke_test("claude", within=1)
+    windows = world.tmux("list-windows", "-a", "-F", "#{window_name}").stdout.split()
+
+    assert status == 503
+    assert body["ok"] is False
+    assert body["reason"] == "the CLI exited with status 3 instead of showing its input box"
+    assert "credentials expired, run claude login" in body["screen"]
+    assert (stuck.ok, stuck.reason) == (False, "no input box after 1 s")
+    assert not any(name.startswith("check:") for name in windows)  # sleep 60 was stopped

@@ -60,7 +60,7 @@ async def test_every_line_shows_exactly_once_however_often_the_bot_is_killed(
     rng = random.Random(20261201 + int(failing * 100))
     gates = world.workspace / "gates"
     gates.mkdir()
-    bot = Bot(world, emu, warm=True)
+    bot = Bot(world, emu)
     bot.write_config(real_shell=True)
     async with UnifiedICC(load_config()) as gateway:
         await gateway.create_window(world.workspace, "shell",
@@ -125,7 +125,7 @@ async def test_every_step_of_a_real_claude_turn_shows_once_however_often_the_bot
     gates.mkdir()
     async with FakeModelAPIs() as apis:
         env = seed_agent_home(world.home, trusted_dirs=[demo], apis=apis)
-        bot = Bot(world, emu, warm=True)
+        bot = Bot(world, emu)
         bot.write_config(real_claude=env["claude"])
         # Each step's command waits for its gate, so the kills land between the steps' writes.
         for step in range(1, STEPS + 1):

@@ -17,8 +17,8 @@ import pytest
 from cclark.chat_senders import ChatSenders, SenderSettings
 from cclark.errors import FeishuPermissionError
 from cclark.outbox import Outbox
-from cclark.relay import DIED, ChatRelay
-from chat_view import card_text, colour
+from cclark.relay import ChatRelay
+from chat_view import buttons, card_text, colour
 from support import World
 from unified_icc import (
     AgentMessage,
@@ -32,6 +32,8 @@ from unified_icc import (
     PromptOption,
     StatusEvent,
     UnifiedICC,
+    WindowChange,
+    WindowEvent,
     WindowId,
 )
 
@@ -133,6 +135,16 @@ class Harness:
             await self.relay.on_status(StatusEvent(window_id=self.window, channel_ids=(CHAT,),
                                                    status=status, prompt=prompt,
                                                    turn_ended=turn_ended))  # fmt: skip
+        await self.senders.flush()
+
+    async def window_event(
+        self, kind: WindowChange, *, reason: str = "", exit_status: int | None = None,
+        window: WindowId | None = None,
+    ) -> None:  # fmt: skip
+        event = WindowEvent(window_id=window or self.window, kind=kind, channel_ids=(CHAT,),
+                            provider="shell", reason=reason, exit_status=exit_status)  # fmt: skip
+        async with self.journal.unit():
+            await self.relay.on_window_change(event)
         await self.senders.flush()
 
 
@@ -326,13 +338,43 @@ async def test_a_failed_chat_answer_leaves_the_card_to_the_terminal(harness: Har
     assert "Answered in the terminal" in card_text(harness.chat.cards()[0])
 
 
-async def test_an_exit_ends_the_turn_in_red_and_says_how_to_go_on(harness: Harness) -> None:
+async def test_an_exit_ends_the_turn_in_red_and_offers_to_resume(harness: Harness) -> None:
     await harness.messages(user(1, "go"), reply(2, "working on it"))
+    await harness.window_event(WindowChange.DIED, exit_status=3)
     await harness.status(AgentStatus.DEAD)
 
-    (card,) = harness.chat.cards()
-    assert colour(card) == "red"
-    assert harness.chat.texts() == [DIED]
+    turn, ended = harness.chat.cards()
+    assert colour(turn) == "red"
+    assert "shell · demo: the agent has exited (status 3)" in card_text(ended)
+    assert "#resume" in card_text(ended)
+    resume = buttons(ended)["▶️ Resume"]
+    assert resume == {"k": "session", "c": CHAT, "w": harness.window, "op": "resume"}
+    assert harness.chat.texts() == []
+
+
+async def test_a_window_gone_from_tmux_says_to_start_anew(harness: Harness) -> None:
+    await harness.window_event(WindowChange.DIED, window=WindowId("@999"))
+
+    assert harness.chat.cards() == []
+    assert harness.chat.texts() == [
+        "The agent's window is gone (closed outside cclark, or tmux stopped). "
+        "Send #new to start a new session."
+    ]
+
+
+async def test_sleep_wake_and_a_stopped_turn_are_each_told_in_one_line(harness: Harness) -> None:
+    await harness.window_event(WindowChange.ASLEEP, reason="idle for 10 min")
+    await harness.window_event(WindowChange.RESUMED, reason="session abc reopened")
+    await harness.window_event(WindowChange.TURN_TIMED_OUT,
+                               reason="the turn ran longer than 5 min")  # fmt: skip
+
+    assert harness.chat.texts() == [
+        "💤 shell · demo is asleep (idle for 10 min). Its conversation is kept: your next "
+        "message wakes it.",
+        "▶️ shell · demo is running again: session abc reopened.",
+        "⏱ Interrupted: the turn ran longer than 5 min. Send a message to go on, or "
+        "#new --timeout N for a longer limit.",
+    ]
 
 
 async def test_another_apps_chats_get_nothing_from_this_process(harness: Harness) -> None:

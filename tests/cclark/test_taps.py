@@ -261,7 +261,7 @@ async def test_taps_on_stale_cards_say_why_and_change_nothing(world: World, emu:
                                     operator_open_id=ALICE)  # fmt: skip
         # The window gone (and the chat told): its card's keys do nothing.
         world.tmux("kill-window", "-t", window)
-        await wait_until(lambda: _said(emu, "The agent has exited"), what="the exit notice")
+        await wait_until(lambda: _said(emu, "The agent's window is gone"), what="the notice")
         gone = await emu.click(old.message_id, {**buttons(old.body())["1. Yes"], "k": "key",
                                                 "key": "esc"}, operator_open_id=ALICE)  # fmt: skip
     finally:

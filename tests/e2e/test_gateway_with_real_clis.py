@@ -225,6 +225,83 @@ async def test_exit_reports_the_window_died(agents: Agents) -> None:
     assert (died.window_id, died.exit_status) == (window.window_id, 0)
 
 
+@pytest.mark.parametrize("provider", ["claude", "codex", "gemini"])
+async def test_an_agent_put_to_sleep_when_idle_resumes_its_conversation(
+    agents: Agents, provider: str
+) -> None:
+    window = await agents.gateway.create_window(agents.world.workspace, provider, idle_timeout=2)
+    await agents.gateway.send_to_window(window.window_id, "Remember the word PELICAN")
+    await agents.wait_for_text("you said 'Remember the word PELICAN'")
+    await wait_until(lambda: _window_event(agents, WindowChange.ASLEEP), what="the sleep")
+    sent_before = len(agents.apis.requests_for(provider))
+
+    await agents.gateway.send_to_window(window.window_id, "Which word was it")
+
+    await agents.wait_for_text("you said 'Which word was it'")
+    assert _window_event(agents, WindowChange.RESUMED)
+    assert _asked_with_history(agents, provider, sent_before, "PELICAN", "Which word was it")
+    assert len([t for t in agents.texts() if "you said 'Remember the word PELICAN'" in t]) == 1
+
+
+async def test_claude_exited_with_slash_exit_resumes_its_conversation(agents: Agents) -> None:
+    window = await agents.open("claude")
+    await agents.gateway.send_to_window(window.window_id, "Remember the word HERON")
+    await agents.wait_for_text("you said 'Remember the word HERON'")
+    await agents.gateway.send_to_window(window.window_id, "/exit")
+    await wait_until(lambda: _window_event(agents, WindowChange.DIED), what="the exit")
+    sent_before = len(agents.apis.requests_for("claude"))
+
+    await agents.gateway.resume_window(window.window_id)
+    await agents.gateway.send_to_window(window.window_id, "Which bird was it")
+
+    await agents.wait_for_text("you said 'Which bird was it'")
+    assert _asked_with_history(agents, "claude", sent_before, "HERON", "Which bird was it")
+    assert len([t for t in agents.texts() if "you said 'Remember the word HERON'" in t]) == 1
+
+
+async def test_a_claude_turn_past_its_limit_is_interrupted(agents: Agents) -> None:
+    window = await agents.gateway.create_window(agents.world.workspace, "claude", turn_timeout=2)
+
+    await agents.gateway.send_to_window(window.window_id, "Take your time DELAY=20")
+
+    stopped = await wait_until(lambda: _window_event(agents, WindowChange.TURN_TIMED_OUT),
+                               what="the turn to be stopped")  # fmt: skip
+    assert stopped.reason == "the turn ran longer than 2 s"
+    await wait_until(lambda: agents.gateway.status_of(window.window_id)[0] is AgentStatus.IDLE,
+                     what="Claude idle again")  # fmt: skip
+    await agents.gateway.send_to_window(window.window_id, "Quick one")
+    await agents.wait_for_text("you said 'Quick one'")
+    assert not any("you said 'Take your time" in t for t in agents.texts())
+
+
+@pytest.mark.parametrize(("provider", "version"), [("claude", "2.1.197 (Claude Code)"),
+                                                   ("codex", "codex-cli 0.169.0"),
+                                                   ("gemini", "0.61.0")])  # fmt: skip
+async def test_a_smoke_test_sees_the_cli_s_input_box_and_leaves_nothing_behind(
+    agents: Agents, provider: str, version: str
+) -> None:
+    result = await agents.gateway.smoke_test(provider)
+
+    assert (result.ok, result.shows, result.version) == (True, "input box", version), result
+    assert 0 < result.seconds < 30
+    assert agents.gateway.windows() == ()
+    names = agents.world.tmux("list-windows", "-a", "-F", "#{window_name}").stdout.split()
+    assert not any(name.startswith("check:") for name in names)
+
+
+def _window_event(agents: Agents, kind: WindowChange) -> WindowEvent | None:
+    return next((e for e in agents.windows if e.kind is kind), None)
+
+
+def _asked_with_history(
+    agents: Agents, provider: Any, since: int, earlier: str, question: str
+) -> bool:
+    """Whether a request the CLI sent after ``since`` carries the question and the earlier
+    conversation (the resumed session's history)."""
+    bodies = [json.dumps(r.body) for r in agents.apis.requests_for(provider)[since:]]
+    return any(earlier in body and question in body for body in bodies)
+
+
 async def test_gateway_killed_mid_turn_delivers_the_rest_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,7 +39,8 @@ RESTORE_DELAY = 0.6  # seconds between the spinner stopping and the box being re
 class FakeClaude(Agent):
     def __init__(self, argv: list[str]) -> None:
         super().__init__()
-        self.settings = json.loads(Path(_option(argv, "--settings")).read_text())
+        settings = _option(argv, "--settings")  # none in a smoke test: no hooks then
+        self.settings = json.loads(Path(settings).read_text()) if settings else {}
         resume = _option(argv, "--resume")
         self.session_id = resume or _option(argv, "--session-id") or str(uuid.uuid4())
         self.source = "resume" if resume else "startup"

@@ -28,7 +28,7 @@ class FakeTmux:
         self.calls["list_panes"] += 1
         return self.panes
 
-    async def capture(self, target: WindowId, *, ansi: bool = False) -> str:
+    async def capture(self, target: WindowId, *, ansi: bool = False, history: int = 0) -> str:
         self.calls["capture"] += 1
         return self.screens.get(target, "")
 
@@ -51,8 +51,14 @@ class FakeTmux:
     async def kill_window(self, target: WindowId) -> None:
         self.calls["kill_window"] += 1
 
+    async def respawn(self, target: WindowId, spec: WindowSpec) -> None:
+        self.calls["respawn"] += 1
+
     async def probe(self, target: WindowId) -> PaneProbe:
-        return PaneProbe(record_id="", dead=False, dead_status=None)
+        shown = next((p for p in self.panes if p.window_id == target), None)
+        if shown is None:
+            return PaneProbe(record_id="", dead=False, dead_status=None)
+        return PaneProbe(record_id=shown.record_id, dead=shown.dead, dead_status=shown.dead_status)
 
     async def mark_window(self, target: WindowId, record_id: str) -> None:
         self.calls["mark_window"] += 1

@@ -1,4 +1,5 @@
-"""The REST surface against the real SDK client: sends, replies, patches, uploads, refusals."""
+"""The REST surface against the real SDK client: sends, replies, patches, uploads, downloads of
+what users sent, refusals."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from lark_oapi.api.im.v1 import (
     CreateMessageRequest,
     CreateMessageRequestBody,
     CreateMessageResponse,
+    GetMessageResourceRequest,
     PatchMessageRequest,
     PatchMessageRequestBody,
     PatchMessageResponse,
@@ -321,3 +323,55 @@ async def test_an_html_server_error_makes_the_sdk_raise_a_json_error(
 
     with pytest.raises(ValueError, match="Expecting value"):
         await create(rest, chat.chat_id, {"text": "through a proxy"})
+
+
+def _download(rest: lark.Client, message_id: str, key: str, kind: str) -> Any:
+    request = GetMessageResourceRequest.builder().message_id(message_id).file_key(key)
+    return rest.im.v1.message_resource.get(request.type(kind).build())
+
+
+async def test_a_photo_and_a_file_a_user_sent_are_downloaded_with_their_bytes_and_name(
+    emu: Emulator, rest: lark.Client
+) -> None:
+    photo = await emu.post_image(tiny_png())
+    sent = await emu.post_file(b"%PDF-1.7 notes", "会议 notes.pdf")
+    image_key = photo.message.body()["image_key"]
+    file_key = sent.message.body()["file_key"]
+
+    image = await asyncio.to_thread(_download, rest, photo.message.message_id, image_key, "image")
+    file = await asyncio.to_thread(_download, rest, sent.message.message_id, file_key, "file")
+
+    assert (image.code, image.file.read()) == (0, tiny_png())
+    assert (file.code, file.file.read(), file.file_name) == (0, b"%PDF-1.7 notes", "会议 notes.pdf")
+
+
+async def test_a_post_s_image_downloads_and_keys_of_other_messages_or_types_are_refused(
+    emu: Emulator, rest: lark.Client
+) -> None:
+    key = emu.store_image(tiny_png())
+    post = await emu.post_message("post", {"title": "", "content": [
+        [{"tag": "text", "text": "look"}, {"tag": "img", "image_key": key}]]})  # fmt: skip
+    other = await emu.post_text("no picture here")
+    message_id = post.message.message_id
+
+    inline = await asyncio.to_thread(_download, rest, message_id, key, "image")
+    elsewhere = await asyncio.to_thread(_download, rest, other.message.message_id, key, "image")
+    wrong_type = await asyncio.to_thread(_download, rest, message_id, key, "file")
+    no_message = await asyncio.to_thread(_download, rest, "om_nothing", key, "image")
+
+    assert inline.file.read() == tiny_png()
+    assert (elsewhere.code, elsewhere.msg) == (234003, "File not in msg.")
+    assert wrong_type.code == 99992402
+    assert no_message.code == 230001
+
+
+async def test_an_app_without_the_resource_scope_cannot_download(emu: Emulator) -> None:
+    scopeless = emu.register_app(App(resources=False))
+    photo = await emu.post_image(tiny_png(), app_id=scopeless.app_id)
+    rest = client_for(emu, scopeless)
+
+    refused = await asyncio.to_thread(_download, rest, photo.message.message_id,
+                                      photo.message.body()["image_key"], "image")  # fmt: skip
+
+    assert (refused.code, refused.raw.status_code) == (99991672, 400)
+    assert "[im:resource]" in refused.msg

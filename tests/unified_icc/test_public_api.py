@@ -11,12 +11,13 @@ PINNED = [
     "NoPromptError", "OrphanWindow", "PathRejectedError", "PromptError", "PromptInfo",
     "PromptKind", "PromptOption", "PromptPendingError", "PromptStuckError", "ProviderError",
     "ProviderNotInstalledError", "ProviderSettings", "ProvidersSettings", "SessionId",
-    "StateError", "StatusEvent", "Survey", "SurveyRow", "SystemClock", "TmuxError",
+    "SmokeResult", "StateError", "StatusEvent", "Survey", "SurveyRow", "SystemClock", "TmuxError",
     "TmuxTimeoutError", "TmuxUnavailableError", "UnifiedICC", "UnifiedICCError",
     "UnknownProviderError", "UnsupportedModeError", "WindowChange", "WindowDeadError",
     "WindowError", "WindowEvent", "WindowId", "WindowInfo", "WindowNotFoundError",
-    "WindowOwnershipError", "Workspace", "Write", "load_config", "parse_channel_id",
-    "parse_window_id", "resolve_config_dir", "write_private_file",
+    "WindowOwnershipError", "WindowRunningError", "Workspace", "Write", "describe_seconds",
+    "load_config", "parse_channel_id", "parse_window_id", "resolve_config_dir",
+    "write_private_file",
 ]  # fmt: skip
 
 

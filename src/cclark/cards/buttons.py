@@ -32,7 +32,7 @@ class ClickKind(StrEnum):
 
     PROMPT = "prompt"  # pick option ``n`` of prompt ``p`` on window ``w``
     WIZARD = "wizard"  # answer step ``s`` of #new wizard ``id`` with ``say``
-    SESSION = "session"  # ``op`` (switch | close) window ``w``
+    SESSION = "session"  # ``op`` (switch | close | resume) window ``w``
     KEY = "key"  # ``key`` (esc | ctrl-c | screenshot) on window ``w``
 
 

@@ -1,4 +1,4 @@
-"""The chat's ``#`` commands other than the wizard: status, verbose, sessions, escape.
+"""The chat's ``#`` commands other than the wizard: status, verbose, sessions, escape, resume.
 
 Owns what each command does and answers, through the gateway's public API only; a chat only
 ever sees, switches to or closes its own windows (and orphans, which it may adopt).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cclark.handlers.new_options import limits_line
 from cclark.handlers.user_input import parse_choice
 from unified_icc import (
     ChannelId,
@@ -16,6 +17,7 @@ from unified_icc import (
     UnifiedICCError,
     WindowId,
     WindowInfo,
+    WindowRunningError,
 )
 
 __all__ = ["SessionCommands", "SessionEntry"]
@@ -44,12 +46,35 @@ class SessionCommands:
             return f"No agent session in this chat. Send #new to start one. (verbose: {verbose})"
         info = self._gateway.window_info(window)
         status, prompt = self._gateway.status_of(window)
-        state = "exited" if info.dead else (status.value if status else "unknown")
-        if prompt is not None:
+        if info.asleep:
+            state = "asleep (your next message wakes it)"
+        elif info.dead:
+            state = "exited (#resume continues it; #new starts anew)"
+        else:
+            state = status.value if status else "unknown"
+        if prompt is not None and not info.dead:
             state += f" — waiting for an answer: {prompt.title}"
+        limits = limits_line(self._gateway.window_limits(window))
         return (f"Window {info.window_id}: {info.provider} ({_mode(info.mode)}) in {info.cwd}\n"
                 f"Session: {info.session_id or 'not known yet'}\nStatus: {state}\n"
-                f"Verbose: {verbose}")  # fmt: skip
+                f"Limits: {limits}\nVerbose: {verbose}")  # fmt: skip
+
+    async def resume(self, channel: ChannelId) -> str:
+        """#resume: start the chat's ended agent again with its conversation; the gateway's
+        resumed event tells the chat, so the answer is empty unless it could not."""
+        window = self._gateway.channel_router.resolve_window(channel)
+        if window is None:
+            return "No agent session in this chat. Send #new to start one."
+        return await self.resume_window(window)
+
+    async def resume_window(self, window: WindowId) -> str:
+        try:
+            await self._gateway.resume_window(window)
+        except WindowRunningError:
+            return f"The agent in window {window} is running: there is nothing to resume."
+        except UnifiedICCError as exc:
+            return f"Could not resume: {exc}"
+        return ""
 
     def verbose(self, channel: ChannelId, argument: str) -> str:
         choice = argument.strip().lower()
@@ -113,6 +138,8 @@ class SessionCommands:
         entry = next((e for e in entries if e.window_id == window_id), None)
         if entry is None:
             return f"Window {window_id} is no longer one of this chat's sessions."
+        if action == "resume" and not entry.orphan:
+            return await self.resume_window(window_id)
         if action == "switch":
             return await self._switch(channel, entry)
         return await self._close(channel, entry)
@@ -144,7 +171,9 @@ def _mode(mode: str) -> str:
 
 def _own_entry(window: WindowInfo, bound: WindowId | None) -> SessionEntry:
     marks = [" (this chat)"] if window.window_id == bound else []
-    if window.dead:
+    if window.asleep:
+        marks.append(" (asleep)")
+    elif window.dead:
         marks.append(" (exited)")
     label = f"{window.provider} ({_mode(window.mode)}) in {window.cwd}{''.join(marks)}"
     return SessionEntry(window_id=window.window_id, label=label, orphan=False,

@@ -21,7 +21,7 @@ from cclark.audit import AuditKind, AuditLog, AuditRecord
 from cclark.cards import CardJson
 from cclark.config import GroupMessages
 from cclark.errors import CclarkError
-from cclark.event_parsers import ChatType, FeishuMessageEvent, parse_message_event
+from cclark.event_parsers import Attachment, ChatType, FeishuMessageEvent, parse_message_event
 from cclark.seen_messages import SeenMessages
 from unified_icc import ChannelId
 
@@ -29,7 +29,8 @@ __all__ = ["Dispatcher", "InboundPolicy", "Job", "Receipt", "Replier", "audit_ev
 
 logger = logging.getLogger(__name__)
 
-NOT_TEXT = "I can only read text messages for now: please send your request as text."
+NOT_TEXT = ("I can read text, rich text, photos and files, not this kind of message: please "
+            "send your request as text.")  # fmt: skip
 WHILE_DOWN = (
     "Your message ({preview}) arrived while cclark was not running, so it was not acted on. "
     "Send it again if it is still wanted."
@@ -57,6 +58,13 @@ class Replier(Protocol):
     async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None: ...
 
     async def reply_file(self, event: FeishuMessageEvent, data: bytes, file_name: str) -> None: ...
+
+    async def download(
+        self, event: FeishuMessageEvent, attachment: Attachment
+    ) -> tuple[str | None, bytes]:
+        """A photo or file the event's message carries: its name (when Feishu gives one)
+        and its bytes."""
+        ...
 
     async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
         """Mark the person's message with a receipt (a reaction, which notifies no one)."""

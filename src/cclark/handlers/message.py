@@ -1,6 +1,7 @@
 """MessageHandler: routes one chat message to the wizard, a prompt answer, a command, or the agent.
 
-Owns the order of that decision, typing into the agent (with a receipt on the message),
+Owns the order of that decision (a message with photos or files goes to ReceivedFiles),
+typing into the agent (with a receipt on the message),
 answering a prompt with a number (telling the prompt cards first, so the card shows who chose
 what), the session list's card and what taps on a session's or a turn's buttons do. The
 ``#new`` flow is NewSessions'. Calls only the gateway's public API (never tmux); how output
@@ -13,17 +14,19 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from cclark.audit import AuditKind, AuditLog
 from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button
 from cclark.cards.choices_card import SESSIONS_TITLE, choices_card
+from cclark.config import FilesSettings
 from cclark.event_parsers import ChatType, FeishuMessageEvent
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Receipt, Replier, audit_event
 from cclark.handlers.file_requests import requested_file
 from cclark.handlers.new_session import NewSessions
+from cclark.handlers.received_files import ReceivedFiles
 from cclark.handlers.tap_answer import TapAnswer, ToastKind, refused
 from cclark.handlers.user_input import is_number, parse_choice, quoted, shortened
 from unified_icc import (
@@ -43,8 +46,11 @@ logger = logging.getLogger(__name__)
 
 HELP = """cclark drives AI coding agents running in tmux on your machine.
 
-#new [text] — start a session: pick a folder, an agent and a mode (the text is sent first)
-#status — this chat's session: agent, folder, session id, state
+#new [--idle N] [--timeout N] [text] — start a session: pick a folder, an agent and a mode
+  (the text is sent first; --idle: sleep after N idle, --timeout: stop a turn after N;
+  N like 90, 10m, 2h)
+#resume — start the chat's agent again after it exited, with its conversation
+#status — this chat's session: agent, folder, session id, state, limits
 #session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
 #screenshot [full] — a picture of the agent's terminal (the part in use; full: all of it)
 #get <path> — a file of the session's folder, sent here (not secrets: .env, keys…)
@@ -85,23 +91,28 @@ class MessageHandler:
         replier: Replier,
         audit: AuditLog,
         prompts: PromptAnswers,
-        refuse: Sequence[str] = (),
+        files: FilesSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        files = files or FilesSettings()
         self._gateway = gateway
         self._replier = replier
         self._prompts = prompts
         self._audit = audit
         self._clock = clock
         self._sessions = SessionCommands(gateway=gateway)
-        self._refuse = tuple(refuse)  # file names #get refuses beyond the built-in ones
+        self._refuse = files.refuse  # file names #get refuses beyond the built-in ones
+        self._received = ReceivedFiles(gateway=gateway, replier=replier, audit=audit,
+                                       max_bytes=files.max_receive_mb * 1024 * 1024)  # fmt: skip
         self._new_sessions = NewSessions(gateway=gateway, replier=replier, audit=audit,
                                          to_agent=self._to_agent, clock=clock)  # fmt: skip
 
     async def handle(self, event: FeishuMessageEvent) -> None:
         text = (event.text or "").strip()
         command = text.split(maxsplit=1)[0].lower() if text.startswith("#") else ""
-        if self._new_sessions.is_open(event) and (not command or command in WIZARD_WORDS):
+        if event.attachments:  # a photo, a file, a post with images: its text is their caption
+            await self._received.deliver(event, text)
+        elif self._new_sessions.is_open(event) and (not command or command in WIZARD_WORDS):
             await self._new_sessions.step(event, text)
         elif is_number(text) and await self._answer(event, text):
             return
@@ -187,6 +198,8 @@ class MessageHandler:
             return self._sessions.verbose(channel, argument)
         if command == "#esc":
             return await self._sessions.escape(channel)
+        if command == "#resume":
+            return await self._sessions.resume(channel)
         if command == "#session":
             if argument.split()[:1] in ([], ["list"]):
                 return await self._session_list(event)
@@ -220,18 +233,21 @@ class MessageHandler:
         return ""
 
     def tap_session(self, event: FeishuMessageEvent, action: str, window: WindowId) -> TapAnswer:
-        """A tap on Switch or Close of the session list: the same as #session switch/close,
-        for the window the button names (still the chat's, as found when the work runs)."""
-        if action not in ("switch", "close"):
+        """A tap on Switch or Close of the session list, or on Resume of an exit's card: the
+        same as #session switch/close or #resume, for the window the button names (still the
+        chat's, as found when the work runs)."""
+        if action not in ("switch", "close", "resume"):
             return refused("That button is not one this bot made.")
-        if action == "close" and not self.owns(event.channel_id, window):
+        if action != "switch" and not self.owns(event.channel_id, window, ended=True):
             return refused(f"Window {window} is not this chat's session: it was left alone.")
         audit_event(self._audit, AuditKind.COMMAND, event, f"#session {action} {window} (button)")
 
         async def act() -> None:
-            await self._say(event, await self._sessions.act_on(event.channel_id, action, window))
+            answer = await self._sessions.act_on(event.channel_id, action, window)
+            if answer:
+                await self._say(event, answer)
 
-        verb = "Switching to" if action == "switch" else "Closing"
+        verb = {"switch": "Switching to", "close": "Closing", "resume": "Resuming"}[action]
         return TapAnswer(kind=ToastKind.INFO, toast=f"{verb} window {window}…", job=act)
 
     def tap_key(self, event: FeishuMessageEvent, window: WindowId, key: str) -> TapAnswer:
@@ -259,13 +275,13 @@ class MessageHandler:
         verb = "Taking" if key == "screenshot" else "Sending"
         return TapAnswer(kind=ToastKind.INFO, toast=f"{verb} {name}…", job=press)
 
-    def owns(self, channel: ChannelId, window: WindowId) -> bool:
-        """Whether window is one of the chat's own live sessions."""
+    def owns(self, channel: ChannelId, window: WindowId, *, ended: bool = False) -> bool:
+        """Whether window is one of the chat's own live sessions (or ended ones too)."""
         try:
             info = self._gateway.window_info(window)
         except WindowNotFoundError:
             return False
-        return info.channel_id == channel and not info.dead
+        return info.channel_id == channel and (ended or not info.dead)
 
     async def _get(self, event: FeishuMessageEvent, argument: str) -> str:
         """Send a file of the session's folder (see file_requests for what is refused)."""

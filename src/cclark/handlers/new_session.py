@@ -21,6 +21,7 @@ from cclark.cards.buttons import ButtonStyle, ClickKind, button
 from cclark.cards.choices_card import WIZARD_TITLE, choices_card
 from cclark.event_parsers import FeishuMessageEvent
 from cclark.handlers.dispatch import Replier, audit_event
+from cclark.handlers.new_options import NewOptions, limits_line, parse_new_options
 from cclark.handlers.session_creation import (
     Choice,
     Launch,
@@ -51,6 +52,7 @@ class _StepCard:
 class _OpenWizard:
     state: WizardState
     wizard_id: str
+    options: NewOptions
     card: _StepCard | None = None
 
 
@@ -76,8 +78,12 @@ class NewSessions:
         return _key(event) in self._wizards
 
     async def start(self, event: FeishuMessageEvent, text: str) -> str:
-        """#new: close the chat's windows, then the wizard's first step (a card); the answer
-        to say in words, if any."""
+        """#new [--idle N] [--timeout N] [text]: close the chat's windows, then the wizard's
+        first step (a card); the answer to say in words, if any. Malformed options change
+        nothing."""
+        options = parse_new_options(text)
+        if isinstance(options, str):
+            return options
         closed = await self._gateway.kill_channel_windows(event.channel_id)
         orphans = await self._gateway.list_orphaned_agent_windows()
         notes = []
@@ -88,10 +94,11 @@ class NewSessions:
                          "were left alone (see #session list).")  # fmt: skip
         key = _key(event)
         await self._end_wizard(event, key, "a new #new was sent")
-        state, answer = self._wizard().start(text, now=self._clock())
+        state, answer = self._wizard().start(options.text, now=self._clock())
         if not isinstance(state, WizardState):
             return "\n".join([*notes, answer])
-        opened = self._wizards[key] = _OpenWizard(state=state, wizard_id=secrets.token_hex(6))
+        opened = self._wizards[key] = _OpenWizard(state=state, wizard_id=secrets.token_hex(6),
+                                                  options=options)  # fmt: skip
         await self._show_step(event, opened, "\n".join([*notes, answer]))
         return ""
 
@@ -124,7 +131,7 @@ class NewSessions:
         if answer:
             await self._say(event, answer)
         if isinstance(outcome, Launch):
-            await self._launch(event, outcome)
+            await self._launch(event, outcome, opened.options)
 
     async def _show_step(self, event: FeishuMessageEvent, opened: _OpenWizard, text: str) -> None:
         """A new card for the wizard's current step, with a button per answer it takes."""
@@ -180,20 +187,23 @@ class NewSessions:
         return TapAnswer(kind=ToastKind.SUCCESS, toast=choice.label,
                          job=lambda: self.step(event, say))  # fmt: skip
 
-    async def _launch(self, event: FeishuMessageEvent, launch: Launch) -> None:
+    async def _launch(self, event: FeishuMessageEvent, launch: Launch, options: NewOptions) -> None:
         detail = f"launch {launch.provider} {launch.mode}"
         audit_event(self._audit, AuditKind.COMMAND, event, detail)
         try:
             window = await self._gateway.create_window(
-                launch.path, launch.provider, launch.mode, channel_id=event.channel_id
-            )
+                launch.path, launch.provider, launch.mode, channel_id=event.channel_id,
+                idle_timeout=options.idle, turn_timeout=options.timeout,
+            )  # fmt: skip
         except UnifiedICCError as exc:
             await self._say(event, f"Could not start the session: {exc}")
             return
         mode = "standard" if launch.mode == "normal" else launch.mode
         what = launch.provider if launch.provider == "shell" else f"{launch.provider} ({mode})"
+        limits = limits_line(self._gateway.window_limits(window.window_id))
         await self._say(event, f"Session started: {what} in {launch.path}, "
-                               f"window {window.window_id}. Send text to talk to it.")  # fmt: skip
+                               f"window {window.window_id}. Send text to talk to it.\n"
+                               f"{limits}")  # fmt: skip
         if launch.text:
             await self._to_agent(event, launch.text)
 

@@ -6,8 +6,8 @@ senders drain into Feishu.
 
 from __future__ import annotations
 
-from cclark.relay.chat_relay import DIED, ChatRelay
+from cclark.relay.chat_relay import ChatRelay
 from cclark.relay.prompts import PromptCards
 from cclark.relay.turns import TurnCards, done_notice
 
-__all__ = ["DIED", "ChatRelay", "PromptCards", "TurnCards", "done_notice"]
+__all__ = ["ChatRelay", "PromptCards", "TurnCards", "done_notice"]

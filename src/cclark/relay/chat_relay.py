@@ -4,7 +4,8 @@ Owns which chats of an event are this app's, one lock per window so a window's m
 status changes and chat answers are recorded in the order they happened, and the mapping from
 events to TurnCards and PromptCards: transcript batches grow the turn card; a prompt gets a
 prompt card; the IDLE that ends the agent's turn (StatusEvent.turn_ended) ends the card's turn
-and tells the phone; an exit ends it in red with a message saying how to go on. Every callback
+and tells the phone; an exit ends it in red, and the window's lifecycle events (exit, sleep,
+resume, a turn stopped for time) become notices (relay.lifecycle). Every callback
 only records into the Outbox (staged in the gateway's journal unit, so it commits with the
 watermark) and returns: none waits on Feishu. Calls only the gateway's public API.
 """
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from cclark.cards import turn_title
 from cclark.event_parsers import parse_feishu_channel
 from cclark.outbox import Outbox
+from cclark.relay.lifecycle import lifecycle_notice
 from cclark.relay.prompts import PromptCards
 from cclark.relay.turns import TurnCards
 from unified_icc import (
@@ -36,11 +38,9 @@ from unified_icc import (
     WindowId,
 )
 
-__all__ = ["DIED", "ChatRelay"]
+__all__ = ["ChatRelay"]
 
 logger = logging.getLogger(__name__)
-
-DIED = "The agent has exited. Send #new to start a new session."
 
 
 class ChatRelay:
@@ -109,14 +109,33 @@ class ChatRelay:
                     self._turns.end((window, channel))
                 elif event.status is AgentStatus.DEAD:
                     self._turns.end((window, channel), ok=False)
-                    self._outbox.put_text(f"died:{window}:{secrets.token_hex(8)}", channel, DIED)
 
     async def on_window_change(self, event: WindowEvent) -> None:
+        window = event.window_id
         if event.kind is WindowChange.CLOSED:
-            async with self.lock(event.window_id):
-                self.prompts.close(event.window_id)
-                self._turns.forget_window(event.window_id)
-                self._turn_over.pop(event.window_id, None)
+            async with self.lock(window):
+                self.prompts.close(window)
+                self._turns.forget_window(window)
+                self._turn_over.pop(window, None)
+            return
+        recorded = self._recorded(window)
+        title = self._title(window)
+        for channel in self._ours(event.channel_ids):
+            notice = lifecycle_notice(event, channel, title=title, recorded=recorded)
+            if notice is None:
+                continue
+            key = f"{event.kind.value}:{window}:{secrets.token_hex(8)}"
+            if notice.card is not None:
+                self._outbox.put_card(key, channel, notice.card)
+            else:
+                self._outbox.put_text(key, channel, notice.text)
+
+    def _recorded(self, window: WindowId) -> bool:
+        try:
+            self._gateway.window_info(window)
+        except UnifiedICCError:
+            return False
+        return True
 
     def _ours(self, channels: Sequence[ChannelId]) -> list[ChannelId]:
         # Another app's chats are answered by that app's own process.

@@ -78,6 +78,13 @@ class Provider:
     clear_input_hint: ClassVar[str | None] = None
     # The key that stops the agent's work (a shell ignores Escape: its program needs Ctrl-C).
     interrupt_key: ClassVar[str] = "Escape"
+    # Whether the CLI can reopen a session (resume_args); a plain shell starts afresh.
+    resumable: ClassVar[bool] = True
+    # Whether the input box may show a grey suggestion that nobody typed (Codex, Gemini).
+    suggests_input: ClassVar[bool] = False
+    # How a message names a file for the agent to read ({path}: relative to its folder);
+    # None: never type about files (a shell would run the words as a command).
+    file_mention: ClassVar[str | None] = "{path}"
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings

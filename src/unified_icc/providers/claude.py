@@ -31,6 +31,8 @@ class ClaudeProvider(Provider):
         "SessionEnd",
     )
     hook_settings_file: ClassVar[bool] = True
+    # @path attaches the file to the prompt (an image as an image), read without a tool call.
+    file_mention: ClassVar[str | None] = "@{path}"
 
     def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:
         # --settings adds our hooks for this process only; ~/.claude/settings.json is untouched.

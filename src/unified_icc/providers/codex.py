@@ -22,6 +22,7 @@ class CodexProvider(Provider):
     process_names: ClassVar[frozenset[str]] = frozenset({"codex"})
     # Codex treats a fast burst as a paste and swallows an Enter sent sooner than ~0.5 s.
     submit_delay: ClassVar[float] = 0.6
+    suggests_input: ClassVar[bool] = True
     hook_events: ClassVar[tuple[str, ...]] = ("SessionStart", "UserPromptSubmit", "Stop")
 
     def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ class GeminiProvider(Provider):
     process_names: ClassVar[frozenset[str]] = frozenset({"gemini"})
     # Like Codex, Gemini takes an Enter that follows typed text too closely as pasted text.
     submit_delay: ClassVar[float] = 0.6
+    suggests_input: ClassVar[bool] = True
     assigns_session_id: ClassVar[bool] = True
     # Gemini will not draw its TUI (it exits 42) when $CI says it runs in a CI job, which the
     # gateway's own environment may claim; the window is interactive whatever the parent is.

@@ -1,4 +1,4 @@
-"""A plain shell: no modes, no transcript, no session id.
+"""A plain shell: no modes, no transcript, no session id, nothing to resume.
 
 Owns the shell's argv; knows nothing of tmux.
 """
@@ -17,3 +17,6 @@ class ShellProvider(Provider):
     default_command: ClassVar[str] = "bash"
     modes: ClassVar[frozenset[Mode]] = frozenset({Mode.NORMAL})
     interrupt_key: ClassVar[str] = "C-c"
+    # A shell's variables and jobs die with it: "resuming" starts a new one in the folder.
+    resumable: ClassVar[bool] = False
+    file_mention: ClassVar[str | None] = None

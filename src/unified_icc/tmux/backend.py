@@ -92,8 +92,9 @@ class TmuxBackend(Protocol):
     async def send_key(self, target: WindowId, key: str) -> None:
         """Press one named tmux key (already normalised)."""
 
-    async def capture(self, target: WindowId, *, ansi: bool = False) -> str:
-        """The visible screen of the window's pane, optionally with ANSI escapes."""
+    async def capture(self, target: WindowId, *, ansi: bool = False, history: int = 0) -> str:
+        """The visible screen of the window's pane, optionally with ANSI escapes, after up to
+        ``history`` lines of its scrollback."""
 
     async def cursor(self, target: WindowId) -> tuple[int, int] | None:
         """The pane's cursor as (column, row) from the top left of the visible screen;
@@ -101,6 +102,10 @@ class TmuxBackend(Protocol):
 
     async def kill_window(self, target: WindowId) -> None:
         """Kill the window and its process."""
+
+    async def respawn(self, target: WindowId, spec: WindowSpec) -> None:
+        """Run ``spec.argv`` as the window's command again, in ``spec.cwd``, killing what runs
+        there; the window, its id, options and output pipe stay."""
 
     async def probe(self, target: WindowId) -> PaneProbe:
         """The window's record id option ('' when unset) and whether its pane is dead."""

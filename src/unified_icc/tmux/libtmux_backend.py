@@ -109,16 +109,16 @@ class LibtmuxBackend:
         if spec.pipe_to is not None:  # before the agent starts, so no byte is missed
             pipe = f"cat >> {shlex.quote(str(spec.pipe_to))}"
             setup += ["pipe-pane", "-t", created.pane_id, pipe, ";"]
-        setup += ["respawn-pane", "-k", "-t", created.pane_id, "-c", str(spec.cwd)]
-        for key, value in spec.env.items():
-            setup += ["-e", f"{key}={value}"]
-        setup += ["--", *spec.argv]
+        setup += _respawn_args(created.pane_id, spec)
         try:
             await self._run(*setup)
         except TmuxError:
             await self._kill_quietly(created.window_id)
             raise
         return created
+
+    async def respawn(self, target: WindowId, spec: WindowSpec) -> None:
+        await self._run(*_respawn_args(target, spec))
 
     async def send_literal(self, target: WindowId, text: str) -> None:
         await self._run("send-keys", "-t", target, "-l", "--", text)
@@ -135,8 +135,10 @@ class LibtmuxBackend:
     async def send_key(self, target: WindowId, key: str) -> None:
         await self._run("send-keys", "-t", target, key)
 
-    async def capture(self, target: WindowId, *, ansi: bool = False) -> str:
+    async def capture(self, target: WindowId, *, ansi: bool = False, history: int = 0) -> str:
         flags = ["-p", "-e"] if ansi else ["-p"]
+        if history > 0:
+            flags += ["-S", str(-history)]
         lines = await self._run("capture-pane", *flags, "-t", target)
         return "\n".join(lines)
 
@@ -233,6 +235,13 @@ class LibtmuxBackend:
             raise _error_from_stderr(subcommand, args, result.stderr)
         stdout: list[str] = result.stdout
         return stdout
+
+
+def _respawn_args(target: str, spec: WindowSpec) -> list[str]:
+    args = ["respawn-pane", "-k", "-t", target, "-c", str(spec.cwd)]
+    for key, value in spec.env.items():
+        args += ["-e", f"{key}={value}"]
+    return [*args, "--", *spec.argv]
 
 
 def _error_from_stderr(

@@ -64,7 +64,9 @@ async def test_binding_made_by_one_process_resolves_and_works_in_a_fresh_process
     assert f"chats: {CHAT_B}" in row
 
 
-async def test_restart_readopts_live_windows_and_unbinds_dead_ones(world: World) -> None:
+async def test_restart_readopts_live_windows_and_reports_dead_ones_still_bound(
+    world: World,
+) -> None:
     async with UnifiedICC(world.config()) as first:
         alive = await first.create_window(world.workspace, "shell", channel_id=CHAT_A)
         doomed = await first.create_window(world.workspace, "shell", channel_id=CHAT_B)
@@ -80,7 +82,8 @@ async def test_restart_readopts_live_windows_and_unbinds_dead_ones(world: World)
         assert [(e.window_id, e.kind, e.exit_status, e.channel_ids) for e in events] == [
             (doomed.window_id, WindowChange.DIED, 3, (CHAT_B,))
         ]
-        assert second.channel_router.resolve_window(CHAT_B) is None
+        # Bound still, so the chat can resume it (or be told it exited when it writes).
+        assert second.channel_router.resolve_window(CHAT_B) == doomed.window_id
         assert second.channel_router.resolve_window(CHAT_A) == alive.window_id
         await second.send_to_window(alive.window_id, "still here")
         await wait_until(lambda: world.agent_entries("submit"), what="submission")
