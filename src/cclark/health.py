@@ -100,8 +100,10 @@ class HealthServer:
             "windows": [{"window_id": w.window_id, "provider": w.provider, "dead": w.dead,
                          "status": w.status.value if w.status else None}
                         for w in gateway.windows],
-            "providers": [{"name": p.name, "installed": p.installed, "version": p.version}
+            "providers": [{"name": p.name, "installed": p.installed, "version": p.version,
+                           "captured": p.captured, "version_differs": p.version_differs}
                           for p in gateway.providers],
+            "warnings": [p.warning for p in gateway.providers if p.warning],
         }  # fmt: skip
         return healthy, body
 

@@ -12,10 +12,11 @@ from typing import Final
 
 from unified_icc.errors import TmuxError
 from unified_icc.persistence import StateFile
-from unified_icc.providers import ProviderRegistry
+from unified_icc.providers import Provider, ProviderRegistry
 from unified_icc.screen_watch import ScreenWatch
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 from unified_icc.terminal.crop import ContentCrop
+from unified_icc.terminal.prompt_patterns import captured_version
 from unified_icc.tmux import TmuxBackend
 from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
@@ -116,9 +117,16 @@ class HealthReporter:
     async def _provider_health(self) -> tuple[ProviderHealth, ...]:
         if self._versions is None:
             self._versions = await asyncio.to_thread(
-                lambda: tuple(
-                    ProviderHealth(name=p.name, installed=p.is_installed(), version=p.version())
-                    for p in self._providers.all()
-                )
+                lambda: tuple(_provider_health(p) for p in self._providers.all())
             )
         return self._versions
+
+
+def _provider_health(provider: Provider) -> ProviderHealth:
+    """Blocking: asks the CLI its version."""
+    return ProviderHealth(
+        name=provider.name,
+        installed=provider.is_installed(),
+        version=provider.version(),
+        captured=captured_version(provider.name),
+    )

@@ -36,6 +36,9 @@ __all__ = ["WindowInput", "holds"]
 
 logger = logging.getLogger(__name__)
 
+# How many submit_timeout periods a CLI without a submit hook is watched after Enter.
+_ENTER_CHECKS = 3
+
 
 class WindowInput:
     def __init__(
@@ -234,29 +237,29 @@ class WindowInput:
     async def _enter_until_written(self, record: WindowRecord, text: str) -> None:
         """A CLI without a submit hook (Gemini): Enter once its box shows the text, then
         again every submit_timeout while the box still holds it, until the message is in its
-        transcript, for up to ready_timeout. A busy CLI (Gemini loading a resumed session)
+        transcript, for up to three periods. A busy CLI (Gemini loading a resumed session)
         reads text and Enter in one burst and takes the Enter for part of a paste; Enter on
         text still in the box cannot send it twice. The screen alone cannot tell: mid-redraw
-        Gemini's last history line looks like its input box."""
-        settings = self._settings
+        Gemini's last history line looks like its input box. Enter is never pressed again
+        unless the screen is idle (a prompt's panel takes Enter as its answer)."""
+        timeout = self._settings.submit_timeout
         submitted = self._monitor.expect_submit(record.record_id)
-        await self._screen_until(record, lambda s: holds(s.input_text, text),
-                                 within=settings.submit_timeout)  # fmt: skip
-        deadline = asyncio.get_running_loop().time() + settings.ready_timeout
+        await self._screen_until(record, lambda s: holds(s.input_text, text), within=timeout)
         await self._backend.send_key(record.window_id, "Enter")
-        while True:
+        for _ in range(_ENTER_CHECKS):
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(settings.submit_timeout):
+                async with asyncio.timeout(timeout):
                     await submitted.wait()
                     return
-            if asyncio.get_running_loop().time() > deadline:
-                logger.warning("window %s: the message is not in the transcript %gs after "
-                               "Enter", record.window_id, settings.ready_timeout)  # fmt: skip
-                return
-            if holds((await self._monitor.screens.look_now(record)).input_text, text):
+            shown = await self._monitor.screens.look_now(record)
+            if shown.status is AgentStatus.PROMPT:
+                return  # it took the message and asks something: Enter would answer that
+            if shown.status is AgentStatus.IDLE and holds(shown.input_text, text):
                 logger.info("window %s: the text is still in the input box; Enter again",
                             record.window_id)  # fmt: skip
                 await self._backend.send_key(record.window_id, "Enter")
+        logger.warning("window %s: the message is not in the transcript %gs after Enter",
+                       record.window_id, timeout * _ENTER_CHECKS)  # fmt: skip
 
     def unsent(self, record: WindowRecord, input_text: str) -> bool:
         """Whether an input box showing input_text holds what we typed last, not yet sent."""

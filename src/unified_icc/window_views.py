@@ -6,6 +6,7 @@ windows); performs no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,9 @@ __all__ = [
     "build_survey",
     "find_orphans",
 ]
+
+
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,9 +149,31 @@ class WindowHealth:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderHealth:
+    """A provider's CLI: installed, the version it reports, and the version whose screens the
+    parsers were captured from (None: no screens to read, a shell)."""
+
     name: str
     installed: bool
     version: str | None
+    captured: str | None = None
+
+    @property
+    def version_differs(self) -> bool:
+        """Whether the installed CLI is not the version its screens were captured from (its
+        prompts may then be misread): judged on the x.y.z its version line names."""
+        if self.version is None or self.captured is None:
+            return False
+        found = _VERSION.search(self.version)
+        return found is None or found.group(0) != self.captured
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell a person when the version differs, else None."""
+        if not self.version_differs:
+            return None
+        return (f"{self.name} {self.version} is installed, but its screens were read from "
+                f"{self.captured}: prompts may be misread (pin {self.captured}, or check "
+                "docs/providers.md for an update)")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -129,3 +129,30 @@ async def test_a_provider_whose_cli_fails_answers_503_with_its_words(world: Worl
     assert "credentials expired, run claude login" in body["screen"]
     assert (stuck.ok, stuck.reason) == (False, "no input box after 1 s")
     assert not any(name.startswith("check:") for name in windows)  # sleep 60 was stopped
+
+
+async def test_health_warns_when_a_cli_is_not_the_version_its_screens_were_read_from(
+    world: World,
+) -> None:
+    stub = world.root / "claude-stub"
+    stub.write_text('#!/bin/sh\necho "9.9.9 (Claude Code)"\n')
+    stub.chmod(0o755)
+    config = world.config()
+    providers = config.providers.model_copy(update={"claude": ProviderSettings(command=str(stub))})
+    async with UnifiedICC(dataclasses.replace(config, providers=providers)) as gateway:
+        server = HealthServer(gateway=gateway, link=Link(), host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            status, body = await _get(server, "/health")
+        finally:
+            await server.stop()
+
+    claude = next(p for p in body["providers"] if p["name"] == "claude")
+    assert status == 200  # a warning, not an outage
+    assert (claude["version"], claude["captured"], claude["version_differs"]) == (
+        "9.9.9 (Claude Code)", "2.1.197", True
+    )
+    assert body["warnings"] == [
+        "claude 9.9.9 (Claude Code) is installed, but its screens were read from 2.1.197: "
+        "prompts may be misread (pin 2.1.197, or check docs/providers.md for an update)"
+    ]

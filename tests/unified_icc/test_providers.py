@@ -17,6 +17,7 @@ from unified_icc import (
     UnsupportedModeError,
 )
 from unified_icc.providers import HookWiring, Mode, ProviderRegistry, parse_mode
+from unified_icc.window_views import ProviderHealth
 
 SID = SessionId("0b6a4c9e-8a53-4a43-9d55-1c7a9a1f2e10")
 
@@ -169,3 +170,17 @@ def test_gemini_runs_interactively_even_under_a_ci_environment() -> None:
     plan = registry.get("gemini").launch(Mode.NORMAL, session_id=SID)
 
     assert plan.env == {"CI": "false", "X": "1"}
+
+
+@pytest.mark.parametrize(
+    ("version", "differs"),
+    [("2.1.197 (Claude Code)", False), ("2.1.198 (Claude Code)", True),
+     ("claude 12.1.197", True), ("unknown", True), (None, False)],
+)  # fmt: skip
+def test_a_cli_version_other_than_the_captured_one_is_flagged(
+    version: str | None, differs: bool
+) -> None:
+    health = ProviderHealth(name="claude", installed=True, version=version, captured="2.1.197")
+
+    assert health.version_differs is differs
+    assert (health.warning is not None) is differs

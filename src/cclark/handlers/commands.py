@@ -55,9 +55,12 @@ class SessionCommands:
         if prompt is not None and not info.dead:
             state += f" — waiting for an answer: {prompt.title}"
         limits = limits_line(self._gateway.window_limits(window))
+        health = await self._gateway.health()
+        warning = next((f"\n⚠️ {p.warning}." for p in health.providers
+                        if p.name == info.provider and p.warning), "")  # fmt: skip
         return (f"Window {info.window_id}: {info.provider} ({_mode(info.mode)}) in {info.cwd}\n"
                 f"Session: {info.session_id or 'not known yet'}\nStatus: {state}\n"
-                f"Limits: {limits}\nVerbose: {verbose}")  # fmt: skip
+                f"Limits: {limits}\nVerbose: {verbose}{warning}")  # fmt: skip
 
     async def resume(self, channel: ChannelId) -> str:
         """#resume: start the chat's ended agent again with its conversation; the gateway's

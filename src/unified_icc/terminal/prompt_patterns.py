@@ -28,6 +28,7 @@ __all__ = [
     "SHELL",
     "PanelRule",
     "ScreenPatterns",
+    "captured_version",
 ]
 
 
@@ -195,3 +196,9 @@ SCREEN_PATTERNS: Mapping[str, ScreenPatterns] = MappingProxyType(
     {"claude": CLAUDE, "codex": CODEX, "gemini": GEMINI}
 )
 PROVIDERS: tuple[str, ...] = (*SCREEN_PATTERNS, SHELL)
+
+
+def captured_version(provider: str) -> str | None:
+    """The CLI version provider's screen patterns were captured from (None: no patterns)."""
+    patterns = SCREEN_PATTERNS.get(provider)
+    return patterns.version if patterns is not None else None
