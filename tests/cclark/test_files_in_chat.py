@@ -87,3 +87,21 @@ async def _answer_to_file(emu: Emulator, data: bytes, name: str, chat: str) -> s
 
     found: str = await wait_until(answer, what=f"the answer to {name}")
     return found
+
+
+async def test_a_file_for_a_shell_is_saved_and_nothing_is_typed_into_it(
+    world: World, emu: Emulator
+) -> None:
+    running = await bot_with_window(world, emu, "shell", "oc_shell_files")
+    try:
+        await emu.wait_connected(within=60)
+        await wait_until(lambda: world.agent_entries("started"), what="the shell")
+        answer = await _answer_to_file(emu, b"a,b\n1,2\n", "data.csv", "oc_shell_files")
+    finally:
+        running.stop()
+
+    (saved,) = _inbox(world).iterdir()
+    assert saved.read_bytes() == b"a,b\n1,2\n"
+    assert answer == (f"Saved in the session's folder: .unified-icc/inbox/{saved.name} "
+                      "(a shell is not typed into).")  # fmt: skip
+    assert world.agent_entries("submit") == []
