@@ -56,6 +56,7 @@ from unified_icc.window_store import WindowRecord, WindowStore
 from unified_icc.window_views import (
     GatewayHealth,
     OrphanWindow,
+    ProviderHealth,
     Survey,
     WindowInfo,
     find_orphans,
@@ -502,6 +503,12 @@ class UnifiedICC:
         self._require_started()
         await self._ensure_session()
         return await self._smoke_tests.run(self.providers.get(provider), within=within)
+
+    async def provider_health(self, provider: str) -> ProviderHealth:
+        """Whether the provider's CLI is installed, the version it reports (asked once per
+        gateway), the version its screens were captured from, and a warning when they differ.
+        Raises: UnknownProviderError."""
+        return await self._reporter.provider(provider)
 
     async def _ensure_session(self) -> None:
         settings = self.config.gateway

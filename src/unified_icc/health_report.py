@@ -51,7 +51,7 @@ class HealthReporter:
         self._screens = screens
         self._providers = providers
         self._state_file = state_file
-        self._versions: tuple[ProviderHealth, ...] | None = None
+        self._versions: dict[str, ProviderHealth] = {}  # per provider, asked once
         self._renderers: dict[bool, ScreenshotRenderer] = {}  # by full, made on first use
 
     async def health(self) -> GatewayHealth:
@@ -72,7 +72,7 @@ class HealthReporter:
             for r in self._store
         )
         return GatewayHealth(tmux_ok=tmux_ok, tmux_error=error, session=self._session,
-                             windows=windows, providers=await self._provider_health())  # fmt: skip
+                             windows=windows, providers=await self._all_providers())  # fmt: skip
 
     async def survey(self) -> Survey:
         """See UnifiedICC.survey."""
@@ -114,12 +114,18 @@ class HealthReporter:
             self._renderers[full] = ScreenshotRenderer(style=ScreenshotStyle(scale=scale))
         return self._renderers[full]
 
-    async def _provider_health(self) -> tuple[ProviderHealth, ...]:
-        if self._versions is None:
-            self._versions = await asyncio.to_thread(
-                lambda: tuple(_provider_health(p) for p in self._providers.all())
-            )
-        return self._versions
+    async def provider(self, name: str) -> ProviderHealth:
+        """One provider's health: its CLI is asked its version once (in a thread).
+
+        Raises: UnknownProviderError."""
+        known = self._versions.get(name)
+        if known is None:
+            provider = self._providers.get(name)
+            known = self._versions[name] = await asyncio.to_thread(_provider_health, provider)
+        return known
+
+    async def _all_providers(self) -> tuple[ProviderHealth, ...]:
+        return tuple([await self.provider(p.name) for p in self._providers.all()])
 
 
 def _provider_health(provider: Provider) -> ProviderHealth:

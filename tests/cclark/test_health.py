@@ -1,4 +1,5 @@
-"""GET /health, /health/<provider> and /sessions on a real gateway and real tmux."""
+"""GET /health, /health/<provider> and /sessions, and #status's version warning, on a real gateway
+and real tmux."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from cclark.handlers.commands import SessionCommands
 from cclark.health import HealthServer, LinkStatus
 from support import World
-from unified_icc import ProviderSettings, UnifiedICC
+from unified_icc import ChannelId, ProviderSettings, UnifiedICC
 
 pytestmark = pytest.mark.integration
 
@@ -156,3 +158,20 @@ async def test_health_warns_when_a_cli_is_not_the_version_its_screens_were_read_
         "claude 9.9.9 (Claude Code) is installed, but its screens were read from 2.1.197: "
         "prompts may be misread (pin 2.1.197, or check docs/providers.md for an update)"
     ]
+
+
+async def test_status_warns_when_the_chats_cli_is_not_the_captured_version(world: World) -> None:
+    stub = world.root / "claude-stub"
+    stub.write_text('#!/bin/sh\necho "9.9.9 (Claude Code)"\n')  # and exits: a dead window
+    stub.chmod(0o755)
+    config = world.config()
+    providers = config.providers.model_copy(update={"claude": ProviderSettings(command=str(stub))})
+    chat = ChannelId("feishu:main:oc_versions")
+    async with UnifiedICC(dataclasses.replace(config, providers=providers)) as gateway:
+        await gateway.create_window(world.workspace, "claude", channel_id=chat)
+        answer = await SessionCommands(gateway=gateway).status(chat)
+
+    assert answer.endswith(
+        "⚠️ claude 9.9.9 (Claude Code) is installed, but its screens were read from 2.1.197: "
+        "prompts may be misread (pin 2.1.197, or check docs/providers.md for an update)."
+    )

@@ -55,9 +55,8 @@ class SessionCommands:
         if prompt is not None and not info.dead:
             state += f" — waiting for an answer: {prompt.title}"
         limits = limits_line(self._gateway.window_limits(window))
-        health = await self._gateway.health()
-        warning = next((f"\n⚠️ {p.warning}." for p in health.providers
-                        if p.name == info.provider and p.warning), "")  # fmt: skip
+        cli = await self._gateway.provider_health(info.provider)
+        warning = f"\n⚠️ {cli.warning}." if cli.warning else ""
         return (f"Window {info.window_id}: {info.provider} ({_mode(info.mode)}) in {info.cwd}\n"
                 f"Session: {info.session_id or 'not known yet'}\nStatus: {state}\n"
                 f"Limits: {limits}\nVerbose: {verbose}{warning}")  # fmt: skip
