@@ -12,7 +12,7 @@ import pytest
 from cclark.handlers.commands import SessionCommands
 from cclark.health import HealthServer, LinkStatus
 from support import World
-from unified_icc import ChannelId, ProviderSettings, UnifiedICC
+from unified_icc import ChannelId, Config, ProviderSettings, UnifiedICC
 
 pytestmark = pytest.mark.integration
 
@@ -136,12 +136,8 @@ async def test_a_provider_whose_cli_fails_answers_503_with_its_words(world: Worl
 async def test_health_warns_when_a_cli_is_not_the_version_its_screens_were_read_from(
     world: World,
 ) -> None:
-    stub = world.root / "claude-stub"
-    stub.write_text('#!/bin/sh\necho "9.9.9 (Claude Code)"\n')
-    stub.chmod(0o755)
-    config = world.config()
-    providers = config.providers.model_copy(update={"claude": ProviderSettings(command=str(stub))})
-    async with UnifiedICC(dataclasses.replace(config, providers=providers)) as gateway:
+    config = _with_claude_9_9_9(world)
+    async with UnifiedICC(config) as gateway:
         server = HealthServer(gateway=gateway, link=Link(), host="127.0.0.1", port=0)
         await server.start()
         try:
@@ -161,13 +157,9 @@ async def test_health_warns_when_a_cli_is_not_the_version_its_screens_were_read_
 
 
 async def test_status_warns_when_the_chats_cli_is_not_the_captured_version(world: World) -> None:
-    stub = world.root / "claude-stub"
-    stub.write_text('#!/bin/sh\necho "9.9.9 (Claude Code)"\n')  # and exits: a dead window
-    stub.chmod(0o755)
-    config = world.config()
-    providers = config.providers.model_copy(update={"claude": ProviderSettings(command=str(stub))})
+    config = _with_claude_9_9_9(world)  # the stub exits at once: a dead window
     chat = ChannelId("feishu:main:oc_versions")
-    async with UnifiedICC(dataclasses.replace(config, providers=providers)) as gateway:
+    async with UnifiedICC(config) as gateway:
         await gateway.create_window(world.workspace, "claude", channel_id=chat)
         answer = await SessionCommands(gateway=gateway).status(chat)
 
@@ -175,3 +167,13 @@ async def test_status_warns_when_the_chats_cli_is_not_the_captured_version(world
         "⚠️ claude 9.9.9 (Claude Code) is installed, but its screens were read from 2.1.197: "
         "prompts may be misread (pin 2.1.197, or check docs/providers.md for an update)."
     )
+
+
+def _with_claude_9_9_9(world: World) -> Config:
+    """world's config with a claude that says it is 9.9.9 (and does nothing else)."""
+    stub = world.root / "claude-stub"
+    stub.write_text('#!/bin/sh\necho "9.9.9 (Claude Code)"\n')
+    stub.chmod(0o755)
+    config = world.config()
+    providers = config.providers.model_copy(update={"claude": ProviderSettings(command=str(stub))})
+    return dataclasses.replace(config, providers=providers)

@@ -75,9 +75,9 @@ class ReceivedFiles:
             await self._refuse(event, f"Not given to the agent: {exc}")
             return
         await self._replier.react(event, Receipt.TYPED)
-        if self._gateway.window_info(window).provider == "shell":
-            folder = self._gateway.window_info(window).cwd
-            listed = ", ".join(str(path.relative_to(folder)) for path in saved)
+        info = self._gateway.window_info(window)
+        if info.provider == "shell":
+            listed = ", ".join(str(path.relative_to(info.cwd)) for path in saved)
             await self._replier.reply_text(event, f"Saved in the session's folder: {listed} "
                                                   "(a shell is not typed into).")  # fmt: skip
 
