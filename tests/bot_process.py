@@ -67,6 +67,7 @@ class Bot:
         self,
         real_claude: dict[str, str] | None = None,
         *,
+        real_agents: Mapping[str, Mapping[str, str]] | None = None,
         real_shell: bool = False,
         files: dict[str, Any] | None = None,
     ) -> None:
@@ -89,9 +90,13 @@ class Bot:
                        "watchdog_seconds": 3},
             "health": {"host": "127.0.0.1", "port": self.health_port},
         }  # fmt: skip
-        if real_claude is not None:
-            claude = {"command": str(agent_cli("claude")), "env": real_claude}
-            config["providers"]["claude"] = claude  # type: ignore[index]
+        real = {**(real_agents or {}), **({"claude": real_claude} if real_claude else {})}
+        for name, agent_env in real.items():
+            real_cli = {"command": str(agent_cli(name)), "env": dict(agent_env)}
+            config["providers"][name] = real_cli  # type: ignore[index]
+        if set(real) - {"claude"}:
+            # Codex and Gemini take seconds to draw their input box; typing sooner loses it.
+            config["gateway"]["ready_timeout"] = 30  # type: ignore[index]
         if real_shell:
             config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]
         if files is not None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -34,12 +35,15 @@ class WarmBots:
 
     def __init__(self) -> None:
         self._zygote: subprocess.Popen[str] | None = None
+        # The run's own environment, not the first bot's test's (its HOME would make the
+        # zygote one of the processes that test's clean-up kills).
+        self._environ = dict(os.environ)
 
     def fork(self, *, log: Path, env: Mapping[str, str]) -> int:
         """Start a bot writing to log, in env and the current folder; its pid."""
         if self._zygote is None:
             self._zygote = subprocess.Popen(
-                [sys.executable, str(WARM_BOT)], text=True,
+                [sys.executable, str(WARM_BOT)], text=True, env=self._environ,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             )  # fmt: skip
         commands, pids = self._zygote.stdin, self._zygote.stdout

@@ -7,9 +7,10 @@ screen. Parsing is terminal.status_parser's; tmux calls go through the backend.
 Ordering promise: before a window's status is reported, ``settle`` (the transcript feed)
 delivers what its transcript holds, so a StatusEvent follows every message written when its
 screen changed (the tool call comes before its prompt, the person's words before WORKING).
-A window flagged with ``turn_ended`` (its Stop hook fired) is reported idle at its next idle
-look even when its status did not change: a quick turn may never have been seen working; that
-IDLE carries turn_ended. For providers without a Stop hook every change to IDLE carries it. A
+A window flagged with ``turn_ended`` (its Stop hook fired; an agent without one wrote output)
+is reported idle at its next idle look even when its status did not change: a quick turn may
+never have been seen working; that IDLE carries turn_ended. For providers without a Stop hook
+every change to IDLE carries it too. A
 plain shell is WORKING while a program other than the shell itself is in its foreground; the
 shell itself in the foreground counts as IDLE once its prompt is on the last line (or its
 pane has been quiet for a while), so a loop the shell runs is WORKING between its commands.

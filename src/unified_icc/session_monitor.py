@@ -83,6 +83,7 @@ class SessionMonitor:
         self._journal = journal
         self._interval = interval
         self._locate = locate
+        self._stop_hooked = stop_hooked
         self.screens = ScreenWatch(
             backend=backend,
             store=store,
@@ -224,16 +225,19 @@ class SessionMonitor:
         if self._hooks.path in paths:
             await self._read_hooks()
         wrote = await self.feed.deliver_changed(paths - {self._hooks.path})
-        self._shell_output_seen(wrote)
+        self._output_seen(wrote)
 
-    def _shell_output_seen(self, wrote: set[RecordId]) -> None:
-        """A shell's new output may end its turn: report it once its foreground is the shell.
+    def _output_seen(self, wrote: set[RecordId]) -> None:
+        """New output of an agent without a Stop hook (a shell, Gemini) may end its turn:
+        report the next idle look as the turn's end, even when the screen never looked busy
+        (a quick reply, a command that ended between two looks).
 
-        The gateway's own input marker is not output: the command may not have run yet."""
-        shells = [r for r in self._store if r.provider == "shell" and r.record_id in wrote]
-        for record in shells:
+        The person's words are not output (the agent may not have started on them yet)."""
+        unhooked = [r for r in self._store
+                    if r.record_id in wrote and r.provider not in self._stop_hooked]  # fmt: skip
+        for record in unhooked:
             self.screens.flag(record.record_id, turn_ended=True)
-        if shells:
+        if unhooked:
             self.wake()
 
     async def _read_hooks(self) -> None:

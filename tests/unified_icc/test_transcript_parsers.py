@@ -289,6 +289,29 @@ FIXTURE_CASES = [
             (ASSISTANT, TEXT, "make has no default target.", None),
         ],
     ),
+    FixtureCase(
+        # Refusing a tool call makes Gemini 0.61 append its whole history again under new ids.
+        test_id="gemini-refused-call-restates-history",
+        provider="gemini",
+        fixture="gemini/refused-call-restates-history.jsonl",
+        expected=[
+            (USER, TEXT, "Say hello", None),
+            (ASSISTANT, TEXT, "FAKE-REPLY: you said 'Say hello'", None),
+            (USER, TEXT, "BASH: touch chat-approved.txt", None),
+            (ASSISTANT, TEXT, "I'll run that command.", None),
+            (ASSISTANT, TOOL_USE, "Shell: touch chat-approved.txt", "run_shell_command"),
+            (ASSISTANT, TOOL_RESULT, "Output: (empty)\nProcess Group PGID: 27812",
+             "run_shell_command"),
+            (ASSISTANT, TEXT, "Tool finished (is_error=False): <untrusted_context> Output: "
+             "(empty) Process Group PGID: 27812 </untrusted_context>", None),
+            (USER, TEXT, "BASH: touch chat-refused.txt", None),
+            (ASSISTANT, TEXT, "I'll run that command.", None),
+            (ASSISTANT, TOOL_USE, "Shell: touch chat-refused.txt", "run_shell_command"),
+            (ASSISTANT, TOOL_RESULT, ERROR_PREFIX + "[Operation Cancelled] Reason: User denied "
+             "execution.", "run_shell_command"),
+            (USER, LOCAL, "Request cancelled.", None),
+        ],
+    ),
 ]
 
 

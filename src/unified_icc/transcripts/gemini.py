@@ -11,6 +11,13 @@ the user record that repeats it as a ``functionResponse`` then yields nothing (i
 the toolCalls result never came). ``$set`` patches are read only for the ``messages`` they set;
 the ``<session_context>`` prompt the CLI injects is skipped. info, warning and error records are
 CLI notices (LOCAL_COMMAND); error text starts with ERROR_PREFIX.
+
+A cancelled turn (a refused tool call, Escape) makes Gemini restate the history it keeps: it
+appends a ``<session_context>`` user record and then every earlier exchange again under new
+ids (the cancelled turn left out), ending with a ``$set`` of those messages. Identity is then
+the record's content (its type, text and tool-call ids), not its id: while a restatement runs,
+a record saying what an earlier one said yields nothing; the first one that says something new
+ends it, as does the closing ``$set``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any, Final
 from unified_icc.events import AgentMessage, MessageKind, MessageRole
 from unified_icc.transcripts.base import (
     ERROR_PREFIX,
+    BoundedMemo,
     EmittedIds,
     compact_json,
     line_digest,
@@ -46,6 +54,8 @@ class GeminiParser:
 
     def __init__(self) -> None:
         self._emitted = EmittedIds()
+        self._said: BoundedMemo[None] = BoundedMemo()  # what the records so far said
+        self._restating = False
 
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         entry = load_json_object(line)
@@ -56,12 +66,27 @@ class GeminiParser:
             records = [r for r in patch.get("messages") or () if isinstance(r, dict)]
         elif isinstance(entry.get("type"), str) and "id" in entry:
             records = [entry]
+            if _opens_context(entry):
+                self._restating = True
         else:
             return ()  # the header line, or something newer we do not know
         messages: list[AgentMessage] = []
         for record in records:
-            messages += _record_messages(record)
+            messages += self._new_messages(record)
+        if records and patch is not None:
+            self._restating = False
         return self._emitted.keep_new(messages)
+
+    def _new_messages(self, record: dict[str, Any]) -> list[AgentMessage]:
+        said = _fingerprint(record)
+        messages = _record_messages(record)
+        if self._restating and said in self._said:
+            self._emitted.keep_new(messages)  # known under its new id too: never yielded
+            return []
+        if self._restating and messages:
+            self._restating = False
+        self._said.put(said, None)
+        return messages
 
 
 def summarize_tool_call(call: dict[str, Any]) -> str:
@@ -74,6 +99,24 @@ def summarize_tool_call(call: dict[str, Any]) -> str:
     if isinstance(args, dict) and isinstance(args.get("command"), str):
         return f"{label}: {one_line(args['command'])}"
     return f"{label}: {compact_json(args)}" if args else label
+
+
+def _opens_context(record: dict[str, Any]) -> bool:
+    """The user record that starts Gemini's history (again, after a cancelled turn)."""
+    text = _content_text(record.get("content"))
+    return record.get("type") == "user" and text.startswith(_HARNESS_PREFIXES)
+
+
+def _fingerprint(record: dict[str, Any]) -> str:
+    """What a record says: its type, text and the tool calls it makes or answers."""
+    calls = [_text(call.get("id")) for call in record.get("toolCalls") or ()
+             if isinstance(call, dict)]  # fmt: skip
+    for part in _parts(record.get("content")):
+        for key in ("functionCall", "functionResponse"):
+            if isinstance(part.get(key), dict):
+                calls.append(_text(part[key].get("id")))
+    said = [_text(record.get("type")), _content_text(record.get("content")), *sorted(calls)]
+    return _digest(said)
 
 
 def _record_messages(record: dict[str, Any]) -> list[AgentMessage]:
