@@ -94,8 +94,9 @@ class Bot:
         for name, agent_env in real.items():
             real_cli = {"command": str(agent_cli(name)), "env": dict(agent_env)}
             config["providers"][name] = real_cli  # type: ignore[index]
-        if set(real) - {"claude"}:
-            # Codex and Gemini take seconds to draw their input box; typing sooner loses it.
+        if real:
+            # A real CLI may take seconds to draw its input box on a busy machine; typing
+            # sooner loses the text (the fakes' 2 s would).
             config["gateway"]["ready_timeout"] = 30  # type: ignore[index]
         if real_shell:
             config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]

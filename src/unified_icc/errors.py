@@ -14,6 +14,7 @@ Owns every exception unified_icc raises on purpose; knows nothing of tmux or pro
     │   ├── WindowNotFoundError(LookupError)  no window of ours with that id
     │   ├── WindowDeadError                   the agent in that window has exited
     │   ├── WindowRunningError                the agent runs: there is nothing to resume
+    │   ├── WindowBusyError                   a turn or a question is on: the action must wait
     │   └── WindowOwnershipError(PermissionError)  the window belongs to another channel
     ├── ProviderError                         carries provider
     │   ├── UnknownProviderError(ValueError)
@@ -50,6 +51,7 @@ __all__ = [
     "UnifiedICCError",
     "UnknownProviderError",
     "UnsupportedModeError",
+    "WindowBusyError",
     "WindowDeadError",
     "WindowError",
     "WindowNotFoundError",
@@ -121,6 +123,10 @@ class WindowDeadError(WindowError):
 
 class WindowRunningError(WindowError):
     """The agent in the window is running: there is nothing to resume."""
+
+
+class WindowBusyError(WindowError):
+    """The agent is in a turn, asks something, or holds unsent text: the action must wait."""
 
 
 class WindowOwnershipError(WindowError, PermissionError):

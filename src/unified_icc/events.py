@@ -14,6 +14,7 @@ __all__ = [
     "AgentMessage",
     "AgentMessageEvent",
     "AgentStatus",
+    "ApiProblem",
     "GatewayEvent",
     "MessageKind",
     "MessageRole",
@@ -56,6 +57,17 @@ class MessageKind(StrEnum):
     LOCAL_COMMAND = "local_command"
     OUTPUT = "output"  # a plain shell's terminal output, one line per message before merging
     INTERRUPT = "interrupt"  # the person stopped the turn (Escape, or refused a tool): it is over
+    API_ERROR = "api_error"  # the model API refused the turn (see ApiProblem): it is over
+
+
+class ApiProblem(StrEnum):
+    """Why the model API refused a turn, as the CLI reported it."""
+
+    RATE_LIMIT = "rate_limit"  # too many requests for now (429)
+    USAGE_LIMIT = "usage_limit"  # the plan's or account's quota is spent until a reset
+    AUTH = "auth"  # credentials missing, expired or refused (401, 403, "run /login")
+    OVERLOADED = "overloaded"  # the provider's servers are overloaded (529, 503)
+    OTHER = "other"
 
 
 class PromptKind(StrEnum):
@@ -63,6 +75,7 @@ class PromptKind(StrEnum):
     PLAN = "plan"
     QUESTION = "question"
     TRUST = "trust"
+    LIMIT = "limit"  # the CLI hit a usage limit and asks whether to keep trying
     OTHER = "other"
 
 
@@ -76,6 +89,7 @@ class AgentMessage:
     text: str
     tool_name: str | None = None
     tool_id: str | None = None
+    problem: ApiProblem | None = None  # set on API_ERROR messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -50,6 +50,7 @@ from unified_icc.transcript_feed import TranscriptFeed
 from unified_icc.watermarks import Watermarks
 from unified_icc.window_input import WindowInput
 from unified_icc.window_launch import WindowLauncher
+from unified_icc.window_modes import WindowModes
 from unified_icc.window_ownership import WindowOwnership
 from unified_icc.window_sleep import WindowSleep
 from unified_icc.window_store import WindowRecord, WindowStore
@@ -164,6 +165,10 @@ class UnifiedICC:
             providers=self.providers,
             save=self._save,
         )
+        self._modes = WindowModes(
+            store=self.window_store, monitor=self.monitor, window_input=self._input,
+            sleep=self._sleep, providers=self.providers, save=self._save,
+        )  # fmt: skip
         self._timers = SessionTimers(
             store=self.window_store, settings=gateway, sleep=self._sleep_idle,
             stop_turn=self._stop_turn,
@@ -385,6 +390,29 @@ class UnifiedICC:
         """
         self._require_started()
         return await self._sleep.sleep(self._record(window_id), reason=reason)
+
+    async def set_mode(self, window_id: WindowId, mode: str) -> str | None:
+        """Switch the window's agent to ``mode`` (normal, accept-edits, plan, yolo: those its
+        provider has) by the CLI's own keys where it has them (verified on its screen), else
+        by restarting it in that mode with its session resumed (only while it is idle). The
+        new mode is kept for later resumes. Returns the mode the screen then shows (None:
+        the CLI shows none, as Codex).
+        Raises: UnsupportedModeError, WindowBusyError, WindowDeadError, WindowNotFoundError,
+        TmuxError.
+        """
+        self._require_started()
+        record = self._touch(self._record(window_id))
+        if record.asleep:
+            record = self._touch(await self._sleep.wake(record))
+        return await self._modes.switch(record, parse_mode(mode))
+
+    async def shown_mode(self, window_id: WindowId) -> str | None:
+        """The permission mode the agent's screen shows now ("normal", "yolo", ...), or None
+        when it shows none (Codex, a shell, a question on screen). A query.
+        Raises: WindowNotFoundError, TmuxError.
+        """
+        self._require_started()
+        return await self._modes.shown(self._record(window_id))
 
     async def send_key(self, window_id: WindowId, key: str) -> None:
         """Press one named key (``Enter``, ``Escape``, ``Up``, ``C-c``, a digit, ...).

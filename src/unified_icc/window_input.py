@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from unified_icc.config import GatewaySettings
@@ -28,7 +28,14 @@ from unified_icc.ids import RecordId
 from unified_icc.providers import Provider
 from unified_icc.session_monitor import SessionMonitor
 from unified_icc.terminal import ScreenStatus
-from unified_icc.tmux import DeliveryMethod, PaneProbe, TmuxBackend, normalise_key, plan_text
+from unified_icc.tmux import (
+    KEY_NAMES,
+    DeliveryMethod,
+    PaneProbe,
+    TmuxBackend,
+    normalise_key,
+    plan_text,
+)
 from unified_icc.transcripts import append_input_marker
 from unified_icc.window_store import WindowRecord
 
@@ -38,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 # How many submit_timeout periods a CLI without a submit hook is watched after Enter.
 _ENTER_CHECKS = 3
+# Seconds a step of a key sequence (a menu opening) gets to change the screen.
+_STEP_SECONDS = 3.0
 
 
 class WindowInput:
@@ -90,6 +99,25 @@ class WindowInput:
                 await self._backend.send_literal(record.window_id, tmux_key)
             else:
                 await self._backend.send_key(record.window_id, tmux_key)
+            self._touched(record)
+
+    async def press_sequence(self, record: WindowRecord, steps: Sequence[str]) -> None:
+        """Press each step (a key name, or text to type as it is) once the screen changed
+        after the one before, as a menu opens (at most _STEP_SECONDS each): one operation
+        under the window's lock. Raises: InputRejectedError, WindowDeadError, TmuxError."""
+        async with self._lock(record):
+            await self.verify_alive(record)
+            for step in steps:
+                before = await self._backend.capture(record.window_id)
+                if step in KEY_NAMES or len(step) == 1:
+                    tmux_key, literal = normalise_key(step)
+                else:
+                    tmux_key, literal = step, True
+                if literal:
+                    await self._backend.send_literal(record.window_id, tmux_key)
+                else:
+                    await self._backend.send_key(record.window_id, tmux_key)
+                await self._capture_until(record, before.__ne__, within=_STEP_SECONDS)
             self._touched(record)
 
     async def interrupt(self, record: WindowRecord, provider: Provider) -> bool:
@@ -295,10 +323,12 @@ class WindowInput:
                     await asyncio.sleep(0.05)
         return None
 
-    async def _capture_until(self, record: WindowRecord, wanted: Callable[[str], bool]) -> bool:
-        """Whether the pane's text became wanted within answer_timeout."""
+    async def _capture_until(
+        self, record: WindowRecord, wanted: Callable[[str], bool], *, within: float | None = None
+    ) -> bool:
+        """Whether the pane's text became wanted within ``within`` (answer_timeout)."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._settings.answer_timeout):
+            async with asyncio.timeout(within or self._settings.answer_timeout):
                 while True:
                     if wanted(await self._backend.capture(record.window_id)):
                         return True

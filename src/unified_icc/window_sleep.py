@@ -2,7 +2,8 @@
 
 Owns putting a window to sleep (its CLI hung up as a closed terminal would; the record, its
 bindings and session id kept, marked asleep), resuming an agent whose process ended (asleep
-or exited) in the same window with its CLI's resume arguments, and reporting both. Both hold
+or exited) in the same window with its CLI's resume arguments, and reporting both; and
+restarting an idle agent in another mode the same way (no report: it never looked ended). Both hold
 the window's keystroke lock, so no text is typed into an agent while it stops or starts.
 Knows nothing of when to sleep (session_timers decides) or of chats.
 """
@@ -11,16 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 from collections.abc import Callable
 
 from unified_icc.channel_router import ChannelRouter
-from unified_icc.errors import TmuxError, WindowNotFoundError, WindowRunningError
+from unified_icc.errors import (
+    TmuxError,
+    WindowBusyError,
+    WindowDeadError,
+    WindowNotFoundError,
+    WindowRunningError,
+)
 from unified_icc.event_bus import EventBus
 from unified_icc.events import WindowChange, WindowEvent
-from unified_icc.providers import ProviderRegistry
+from unified_icc.providers import Mode, ProviderRegistry
 from unified_icc.session_monitor import SessionMonitor
 from unified_icc.tmux import PaneInfo, TmuxBackend
 from unified_icc.window_input import WindowInput
@@ -92,6 +100,41 @@ class WindowSleep:
         await self._bus.emit(self._event(current, WindowChange.ASLEEP, reason))
         return True
 
+    async def restart_in(self, record: WindowRecord, mode: Mode) -> WindowRecord:
+        """Stop the window's idle agent and start it again in ``mode``, reopening its
+        session (a mode switch the CLI cannot make in place). Reports nothing: the agent
+        never looked ended. Returns the record as it now is.
+
+        Raises: WindowBusyError (a turn runs, a prompt waits, or text sits in its box),
+        WindowDeadError, WindowNotFoundError, TmuxError.
+        """
+        async with self._input.lock(record):
+            current = self._store.get(record.record_id)
+            if current is None:
+                raise WindowNotFoundError(
+                    f"window {record.window_id} is gone", window_id=record.window_id
+                )
+            pane = await self._pane(current)
+            if pane is None or pane.dead or pane.pid is None or current.dead or current.asleep:
+                raise WindowDeadError(
+                    f"the agent in window {current.window_id} is not running: resume it first",
+                    window_id=current.window_id, exit_status=current.exit_status,
+                )  # fmt: skip
+            if not await self._idle_now(current, pane):
+                raise WindowBusyError(
+                    f"the {current.provider} agent in window {current.window_id} is busy (a "
+                    "turn, a question, or text in its input box): switching its mode restarts "
+                    "it, so wait for it to finish or stop it first",
+                    window_id=current.window_id,
+                )
+            # Marked first: the monitor then takes the pane's death for a pause, not an exit.
+            current = self._store.update(current.record_id, asleep=True)
+            await self._hang_up(current, pane.pid)
+            restarted = await self._relaunch(dataclasses.replace(current, mode=mode.value))
+        logger.info("window %s (%s) restarted in %s mode", restarted.window_id,
+                    restarted.provider, mode.value)  # fmt: skip
+        return restarted
+
     async def wake(self, record: WindowRecord) -> WindowRecord:
         """Resume the window's agent if it is asleep; the record as it now is.
 
@@ -122,13 +165,7 @@ class WindowSleep:
                 )
             provider = self._providers.get(current.provider)
             reopened = resumable(current, provider)
-            resumed = await self._launcher.relaunch(current, provider)
-            self._store.add(resumed)
-            self._input.restarted(resumed)
-            self._monitor.screens.forget(resumed.record_id)
-            self._save()
-            self._monitor.rewatch()
-            self._monitor.wake()
+            resumed = await self._relaunch(current)
         if reopened:
             reason = f"session {resumed.session_id} reopened"
         elif provider.resumable:
@@ -138,6 +175,17 @@ class WindowSleep:
         logger.info("window %s (%s) resumed: %s", resumed.window_id, resumed.provider, reason)
         await self._bus.emit(self._event(resumed, WindowChange.RESUMED, reason))
         return resumed
+
+    async def _relaunch(self, record: WindowRecord) -> WindowRecord:
+        """Start the record's agent again (its session reopened) and watch it afresh."""
+        started = await self._launcher.relaunch(record, self._providers.get(record.provider))
+        self._store.add(started)
+        self._input.restarted(started)
+        self._monitor.screens.forget(started.record_id)
+        self._save()
+        self._monitor.rewatch()
+        self._monitor.wake()
+        return started
 
     async def _idle_now(self, record: WindowRecord, pane: PaneInfo) -> bool:
         provider = self._providers.get(record.provider)

@@ -239,7 +239,8 @@ async def test_status_and_verbose(gateway: UnifiedICC, world: World, tmp_path: P
     wrong = await _say(handler, replies, "#verbose loud")
 
     assert verbose == "Verbose is on."
-    assert "shell (standard) in" in status
+    assert "Window @1: shell in " in status
+    assert "Mode: standard" in status
     assert "Verbose: on" in status
     assert wrong.startswith("Send #verbose on")
 

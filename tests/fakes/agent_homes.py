@@ -75,17 +75,19 @@ def agent_cli(name: str) -> Path:
 
 
 def seed_agent_home(
-    home: Path, *, trusted_dirs: Sequence[Path], apis: FakeModelAPIs
+    home: Path, *, trusted_dirs: Sequence[Path], apis: FakeModelAPIs, retries: bool = True
 ) -> dict[str, dict[str, str]]:
     """Write the first-run state of all three CLIs into ``home``; return each one's extra env.
 
     ``trusted_dirs`` (the working directories the CLIs will run in) get no trust dialog. The
     result maps "claude", "codex" and "gemini" to the variables to add to HOME=``home``.
+    Without ``retries`` a CLI reports a refused model request at once (each retries for
+    minutes by default).
     """
     dirs = _spellings(trusted_dirs)
     _seed_claude(home, dirs)
-    _seed_codex(home, dirs, apis)
-    _seed_gemini(home)
+    _seed_codex(home, dirs, apis, retries=retries)
+    _seed_gemini(home, retries=retries)
     offline = {
         "HTTPS_PROXY": DEAD_PROXY,
         "HTTP_PROXY": DEAD_PROXY,
@@ -108,6 +110,8 @@ def seed_agent_home(
     }
     if os.geteuid() == 0:
         claude["IS_SANDBOX"] = "1"  # --dangerously-skip-permissions refuses root without it
+    if not retries:
+        claude["CLAUDE_CODE_MAX_RETRIES"] = "0"
     codex = {**offline, "CODEX_HOME": str(home / ".codex"), "FAKE_OPENAI_KEY": FAKE_SECRET}
     gemini = {
         **offline,
@@ -160,7 +164,7 @@ def _toml(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def _seed_codex(home: Path, dirs: list[str], apis: FakeModelAPIs) -> None:
+def _seed_codex(home: Path, dirs: list[str], apis: FakeModelAPIs, *, retries: bool) -> None:
     lines = [
         'model = "fake-model"',
         'model_provider = "fake"',
@@ -171,6 +175,7 @@ def _seed_codex(home: Path, dirs: list[str], apis: FakeModelAPIs) -> None:
         f"base_url = {_toml(apis.openai_url)}",
         'env_key = "FAKE_OPENAI_KEY"',
         'wire_api = "responses"',
+        *([] if retries else ["request_max_retries = 0", "stream_max_retries = 0"]),
     ]
     for folder in dirs:
         lines += ["", f"[projects.{_toml(folder)}]", 'trust_level = "trusted"']
@@ -179,12 +184,15 @@ def _seed_codex(home: Path, dirs: list[str], apis: FakeModelAPIs) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _seed_gemini(home: Path) -> None:
+def _seed_gemini(home: Path, *, retries: bool) -> None:
+    general: dict[str, Any] = {"disableAutoUpdate": True, "disableUpdateNag": True}
+    if not retries:
+        general["maxAttempts"] = 1
     _update_json(
         home / ".gemini" / "settings.json",
         {
             "security": {"auth": {"selectedType": "gemini-api-key"}},
-            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+            "general": general,
             "privacy": {"usageStatisticsEnabled": False},
             "telemetry": {"enabled": False},
         },

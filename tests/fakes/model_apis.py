@@ -69,6 +69,7 @@ _INJECTED = re.compile(r"\s*(?:<([A-Za-z_][\w-]*)>.*?</\1>\s*)+", re.DOTALL)
 _EXIT_ZERO = re.compile(r"exited with code 0\b")
 # Codex rejects an escalation request when it runs with approval policy "never" (yolo).
 _CODEX_NEVER_ASKS = "Approval policy is currently never"
+_CODEX_PERMISSIONS = "<permissions instructions>"
 
 _PROVIDER: web.AppKey[Provider] = web.AppKey("provider")
 _BODY = web.RequestKey("body", object)
@@ -200,7 +201,10 @@ def _gemini_turn(body: Json) -> UserTurn:
 
 
 def _codex_escalates(body: Json) -> bool:
-    return _CODEX_NEVER_ASKS not in json.dumps(body.get("input") or [])
+    """Unless the permissions Codex last told the model (a switch of mode tells them again)
+    say its approval policy is "never"."""
+    told = json.dumps(body.get("input") or []).split(_CODEX_PERMISSIONS)
+    return len(told) < 2 or _CODEX_NEVER_ASKS not in told[-1].split("</permissions")[0]
 
 
 class FakeModelAPIs:
@@ -208,12 +212,15 @@ class FakeModelAPIs:
 
     Use as ``async with FakeModelAPIs() as apis``. ``requests`` logs every request as
     ``LoggedRequest(provider, path_with_query, parsed_json_or_None)``; ``force_reply`` queues
-    a reply for the provider's next turn request (side requests never take it).
+    a reply for the provider's next turn request (side requests never take it); ``refuse``
+    answers every turn request with an error until called with None (a CLI may retry many
+    times before it gives up).
     """
 
     def __init__(self) -> None:
         self.requests: list[LoggedRequest] = []
         self._forced: dict[Provider, deque[Reply | RawReply]] = {p: deque() for p in PROVIDERS}
+        self._refusal: dict[Provider, RawReply | None] = dict.fromkeys(PROVIDERS)
         self._runners: list[web.AppRunner] = []
         self._ports: dict[Provider, int] = {}
         self._state = _State.NEW
@@ -236,6 +243,10 @@ class FakeModelAPIs:
     def force_reply(self, provider: Provider, reply: Reply | RawReply) -> None:
         """Queue ``reply`` as the answer to ``provider``'s next turn request (FIFO)."""
         self._forced[provider].append(reply)
+
+    def refuse(self, provider: Provider, error: RawReply | None) -> None:
+        """Answer each of ``provider``'s turn requests with ``error`` (None: answer again)."""
+        self._refusal[provider] = error
 
     def requests_for(self, provider: Provider) -> list[LoggedRequest]:
         return [r for r in self.requests if r.provider == provider]
@@ -307,7 +318,9 @@ class FakeModelAPIs:
         return await handler(request)
 
     def _turn_reply(self, provider: Provider, turn: UserTurn) -> Reply | RawReply:
-        forced = self._forced[provider]
+        refusal, forced = self._refusal[provider], self._forced[provider]
+        if refusal is not None:
+            return refusal
         return forced.popleft() if forced else script_reply(turn)
 
     async def _ok(self, request: web.Request) -> web.Response:

@@ -16,10 +16,12 @@ from typing import Any
 from aiohttp import web
 
 __all__ = [
+    "ERROR_STATUSES",
     "RawReply",
     "Reply",
     "anthropic_message",
     "anthropic_stream",
+    "api_error",
     "gemini_parts",
     "gemini_response",
     "gemini_stream",
@@ -241,3 +243,51 @@ async def send_raw(request: web.Request, reply: RawReply) -> web.StreamResponse:
         status=reply.status,
         content_type=reply.content_type,
     )
+
+
+# What each API answers when it refuses: rate limit, bad key, overloaded (its own code).
+ERROR_STATUSES: dict[str, tuple[int, ...]] = {
+    "claude": (429, 401, 529),
+    "codex": (429, 401, 503),
+    "gemini": (429, 401, 503),
+}
+_ERROR_TYPES = {429: "rate_limit_error", 401: "authentication_error", 529: "overloaded_error",
+                503: "overloaded_error"}  # fmt: skip
+_ERROR_WORDS = {
+    429: "Fake rate limit: too many requests",
+    401: "Fake key rejected: invalid x-api-key",
+    529: "Fake overload: the API is overloaded",
+    503: "Fake overload: the model is overloaded",
+}
+_GOOGLE_STATUS = {429: "RESOURCE_EXHAUSTED", 401: "UNAUTHENTICATED", 503: "UNAVAILABLE"}
+_OPENAI_CODES = {429: "rate_limit_exceeded", 401: "invalid_api_key", 503: "server_is_overloaded"}
+
+
+def api_error(provider: str, status: int) -> RawReply:
+    """The error answer of provider's API (claude: Anthropic, codex: OpenAI, gemini: Google)."""
+    words = _ERROR_WORDS[status]
+    if provider == "claude":
+        body: Json = {"type": "error", "error": {"type": _ERROR_TYPES[status], "message": words}}
+    elif provider == "codex":
+        body = {"error": {"message": words, "type": _ERROR_TYPES[status],
+                          "code": _OPENAI_CODES[status]}}  # fmt: skip
+    else:
+        if status == 503:  # Gemini then retries 10 times in seconds, not for minutes
+            words += ". Please retry in 0.2s."
+        error: Json = {"code": status, "message": words, "status": _GOOGLE_STATUS[status]}
+        if status in _GOOGLE_DETAILS:
+            error["details"] = _GOOGLE_DETAILS[status]
+        body = {"error": error}
+    return RawReply(body=json.dumps(body), status=status)
+
+
+# Google's details as its API sends them for a spent daily quota, which Gemini reports at once
+# (as a dialog); without them it retries for minutes first.
+_GOOGLE_DETAILS: dict[int, list[Json]] = {
+    429: [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+           "violations": [{"quotaMetric": "generativelanguage.googleapis.com/"
+                                          "generate_content_free_tier_requests",
+                           "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                           "quotaValue": "250"}]},
+          {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3600s"}],
+}  # fmt: skip

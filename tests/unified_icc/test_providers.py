@@ -100,7 +100,7 @@ def test_shell_has_no_yolo_mode_and_unknown_modes_are_refused() -> None:
 
     with pytest.raises(UnsupportedModeError, match="has no 'yolo' mode"):
         shell.launch(Mode.YOLO, session_id=None)
-    with pytest.raises(UnsupportedModeError, match="use one of normal, yolo"):
+    with pytest.raises(UnsupportedModeError, match="use one of normal, accept-edits, plan, yolo"):
         parse_mode("standard")
     assert parse_mode(" YOLO ") is Mode.YOLO
 
@@ -184,3 +184,30 @@ def test_a_cli_version_other_than_the_captured_one_is_flagged(
 
     assert health.version_differs is differs
     assert (health.warning is not None) is differs
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "flags"),
+    [
+        ("claude", Mode.ACCEPT_EDITS, ("--permission-mode", "acceptEdits")),
+        ("claude", Mode.PLAN, ("--permission-mode", "plan")),
+        ("claude", Mode.YOLO, ("--dangerously-skip-permissions",)),
+        ("gemini", Mode.ACCEPT_EDITS, ("--approval-mode", "auto_edit")),
+        ("gemini", Mode.PLAN, ("--approval-mode", "plan")),
+        ("gemini", Mode.YOLO, ("--yolo",)),
+        ("codex", Mode.YOLO, ("--dangerously-bypass-approvals-and-sandbox",)),
+    ],
+)
+def test_each_mode_launches_with_the_cli_s_own_flags(
+    name: str, mode: Mode, flags: tuple[str, ...]
+) -> None:
+    argv = ProviderRegistry(ProvidersSettings()).get(name).launch(mode, session_id=None).argv
+
+    assert any(argv[i : i + len(flags)] == flags for i in range(len(argv)))
+
+
+def test_codex_has_no_plan_or_accept_edits_mode() -> None:
+    codex = ProviderRegistry(ProvidersSettings()).get("codex")
+
+    with pytest.raises(UnsupportedModeError, match="has no 'plan' mode: use normal, yolo"):
+        codex.launch(Mode.PLAN, session_id=None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import unified_icc
 
 PINNED = [
-    "AgentMessage", "AgentMessageEvent", "AgentStatus", "Batch", "ChannelId", "Clock", "Config",
+    "AgentMessage", "AgentMessageEvent", "AgentStatus", "ApiProblem", "Batch", "ChannelId", "Clock",
+    "Config",
     "ConfigError", "GatewayBusyError", "GatewayEvent", "GatewaySettings", "GatewayStateError",
     "InputRejectedError", "InvalidOptionError", "Journal", "MessageKind", "MessageRole",
     "NoPromptError", "OrphanWindow", "PathRejectedError", "PromptError", "PromptInfo",
@@ -13,7 +14,8 @@ PINNED = [
     "ProviderNotInstalledError", "ProviderSettings", "ProvidersSettings", "SessionId",
     "SmokeResult", "StateError", "StatusEvent", "Survey", "SurveyRow", "SystemClock", "TmuxError",
     "TmuxTimeoutError", "TmuxUnavailableError", "UnifiedICC", "UnifiedICCError",
-    "UnknownProviderError", "UnsupportedModeError", "WindowChange", "WindowDeadError",
+    "UnknownProviderError", "UnsupportedModeError", "WindowBusyError", "WindowChange",
+    "WindowDeadError",
     "WindowError", "WindowEvent", "WindowId", "WindowInfo", "WindowNotFoundError",
     "WindowOwnershipError", "WindowRunningError", "Workspace", "Write", "describe_seconds",
     "load_config", "parse_channel_id", "parse_window_id", "resolve_config_dir",

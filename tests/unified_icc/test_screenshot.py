@@ -85,8 +85,13 @@ def capture_id(path: Path) -> str:
 
 
 def sgr_colours(ansi: str) -> set[RGB]:
+    """The colours the capture paints: a 256-colour foreground only when a visible character
+    follows it (a CLI may set one and write nothing), any background, any true colour."""
     palette = xterm_palette()
-    indexed = {palette[int(n)] for n in re.findall(r"\x1b\[[34]8;5;(\d+)m", ansi)}
+    fg = re.findall(r"\x1b\[38;5;(\d+)m([^\x1b]*)", ansi)
+    bg = re.findall(r"\x1b\[48;5;(\d+)m", ansi)
+    indexed = {palette[int(n)] for n, text in fg if text.strip()}
+    indexed |= {palette[int(n)] for n in bg}
     direct = re.findall(r"\x1b\[48;2;(\d+);(\d+);(\d+)m", ansi)
     return indexed | {(int(r), int(g), int(b)) for r, g, b in direct}
 

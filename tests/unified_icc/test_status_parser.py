@@ -86,7 +86,21 @@ STATUS_CASES = [
     StatusCase("gemini-startup", f"{GEMINI_DIR}/g01-gemini-startup.txt", IDLE),
     StatusCase("gemini-text-reply", f"{GEMINI_DIR}/g02-gemini-text-reply.txt", IDLE),
     StatusCase("gemini-after-approval", f"{GEMINI_DIR}/g04-gemini-after-approval.txt", IDLE),
-]
+    # The model API refused (scripts/capture_screens.py errors): each CLI is idle again,
+    # except Gemini, which retries an overload for minutes.
+    *(StatusCase(f"{d.split('/')[0]}-refused-{name}", f"{d}/{name}.txt", IDLE)
+      for d, name in ((CLAUDE_DIR, "e-401"), (CLAUDE_DIR, "e-429"), (CLAUDE_DIR, "e-529"),
+                      (CODEX_DIR, "e-401"), (CODEX_DIR, "e-429"), (CODEX_DIR, "e-503"),
+                      (GEMINI_DIR, "e-401"))),
+    StatusCase("gemini-retrying-an-overload", f"{GEMINI_DIR}/e-503.txt", WORKING),
+    # Each mode the CLI launches in, and Claude after Shift-Tabs (capture_screens.py modes).
+    *(StatusCase(f"{d.split('/')[0]}-{name}", f"{d}/{name}.txt", IDLE)
+      for d, name in ((CLAUDE_DIR, "m-accept-edits"), (CLAUDE_DIR, "m-plan"),
+                      (CLAUDE_DIR, "m-yolo"), (CLAUDE_DIR, "m-shift-tab-1"),
+                      (CLAUDE_DIR, "m-shift-tab-2"), (CLAUDE_DIR, "m-shift-tab-3"),
+                      (GEMINI_DIR, "m-accept-edits"), (GEMINI_DIR, "m-plan"),
+                      (GEMINI_DIR, "m-yolo"), (CODEX_DIR, "m-yolo"))),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", STATUS_CASES, ids=[c.test_id for c in STATUS_CASES])
@@ -259,6 +273,15 @@ PANEL_CASES = [
         ),
         (19, 31),
     ),
+    PanelCase(
+        "gemini-daily-quota-spent",
+        f"{GEMINI_DIR}/e-429.txt",
+        PromptKind.LIMIT,
+        "Usage limit reached for gemini-3.8-flash.",
+        "/stats model for usage details\n/model to switch models.",
+        options("Keep trying", "Stop", selected=1),
+        (17, 28),
+    ),
 ]
 
 
@@ -285,7 +308,38 @@ def test_every_fixture_screen_has_a_case() -> None:
     covered = {c.fixture for c in STATUS_CASES} | {c.fixture for c in PANEL_CASES}
 
     assert covered == on_disk
-    assert len(on_disk) == 41
+    assert len(on_disk) == 60
+
+
+class ModeCase(NamedTuple):
+    fixture: str
+    mode: str | None
+
+
+MODE_CASES = [
+    ModeCase(f"{CLAUDE_DIR}/03-idle.txt", "normal"),
+    ModeCase(f"{CLAUDE_DIR}/14-yolo-idle.txt", "yolo"),
+    ModeCase(f"{CLAUDE_DIR}/m-yolo.txt", "yolo"),
+    ModeCase(f"{CLAUDE_DIR}/m-accept-edits.txt", "accept-edits"),
+    ModeCase(f"{CLAUDE_DIR}/m-plan.txt", "plan"),
+    ModeCase(f"{CLAUDE_DIR}/m-shift-tab-1.txt", "accept-edits"),
+    ModeCase(f"{CLAUDE_DIR}/m-shift-tab-2.txt", "plan"),
+    ModeCase(f"{CLAUDE_DIR}/m-shift-tab-3.txt", "auto"),
+    ModeCase(f"{CLAUDE_DIR}/05-spinner.txt", None),  # working: the footer is busy
+    ModeCase(f"{GEMINI_DIR}/g01-gemini-startup.txt", "normal"),
+    ModeCase(f"{GEMINI_DIR}/m-accept-edits.txt", "accept-edits"),
+    ModeCase(f"{GEMINI_DIR}/m-plan.txt", "plan"),
+    ModeCase(f"{GEMINI_DIR}/m-yolo.txt", "yolo"),
+    ModeCase(f"{CODEX_DIR}/c01-codex-startup.txt", None),  # Codex shows no mode
+    ModeCase(f"{CODEX_DIR}/m-yolo.txt", None),
+]
+
+
+@pytest.mark.parametrize("case", MODE_CASES, ids=[c.fixture for c in MODE_CASES])
+def test_parse_screen_reads_the_mode_the_cli_shows(case: ModeCase) -> None:
+    parsed = parse_screen(provider_of(case.fixture), read_fixture(case.fixture))
+
+    assert parsed.mode == case.mode
 
 
 # --- synthetic screens: kinds with no capture, and the traps ----------------------------

@@ -40,6 +40,12 @@ REJECTED = (
     "wait for the user to tell you how to proceed."
 )
 BASH_DONE = "(Bash completed with no output)"
+API_ERROR = MessageKind.API_ERROR
+CLAUDE_529 = ("API Error: 529 Fake overload: the API is overloaded. This is a server-side issue, "
+              "usually temporary — try again in a moment. If it persists, check your inference "
+              "gateway (127.0.0.1:40607).")
+CODEX_401 = ("unexpected status 401 Unauthorized: Fake key rejected: invalid x-api-key, url: "
+             "http://127.0.0.1:35803/v1/responses")
 
 
 def parse_file(parser: TranscriptParser, path: Path) -> list[AgentMessage]:
@@ -284,7 +290,7 @@ FIXTURE_CASES = [
                 ERROR_PREFIX + "Command exited with code 2: make: *** No rule to make target",
                 "run_shell_command",
             ),
-            (USER, LOCAL, ERROR_PREFIX + "[API Error: quota exceeded]", None),
+            (ASSISTANT, MessageKind.API_ERROR, "quota exceeded", None),
             (USER, LOCAL, "Request cancelled.", None),
             (ASSISTANT, TEXT, "make has no default target.", None),
         ],
@@ -311,6 +317,38 @@ FIXTURE_CASES = [
              "execution.", "run_shell_command"),
             (USER, LOCAL, "Request cancelled.", None),
         ],
+    ),
+    *(
+        FixtureCase(
+            test_id=f"{provider}-api-error-{status}",
+            provider=provider,
+            fixture=f"{provider}/api-error-{status}.jsonl",
+            expected=expected,
+        )
+        for provider, status, expected in (
+            ("claude", 401, [(USER, TEXT, "hello", None),
+                             (ASSISTANT, API_ERROR, "Not logged in · Please run /login", None)]),
+            ("claude", 429, [(ASSISTANT, API_ERROR, "API Error: Request rejected (429) · Fake "
+                              "rate limit: too many requests", None),
+                             (USER, TEXT, "hello", None)]),
+            ("claude", 529, [(ASSISTANT, API_ERROR, CLAUDE_529, None),
+                             (USER, TEXT, "hello", None)]),
+            ("codex", 401, [(USER, TEXT, "hello", None),
+                            (ASSISTANT, API_ERROR, CODEX_401, None)]),
+            ("codex", 429, [(USER, TEXT, "hello", None),
+                            (ASSISTANT, API_ERROR, "exceeded retry limit, last status: 429 Too "
+                             "Many Requests", None)]),
+            ("codex", 503, [(USER, TEXT, "hello", None),
+                            (ASSISTANT, API_ERROR, "Selected model is at capacity. Please try a "
+                             "different model.", None)]),
+            ("gemini", 401, [(USER, TEXT, "hello", None),
+                             (ASSISTANT, API_ERROR, "Fake key rejected: invalid x-api-key "
+                              "(UNAUTHENTICATED)", None)]),
+            # Gemini asks about a spent quota in a dialog, and retries an overload for minutes:
+            # neither is in its chat file yet.
+            ("gemini", 429, [(USER, TEXT, "hello", None)]),
+            ("gemini", 503, [(USER, TEXT, "hello", None)]),
+        )
     ),
 ]
 

@@ -3,7 +3,7 @@
 Owns the layout of a prompt card: kind title, the agent's question, the body (commands in a
 code block), the numbered options exactly as the CLI offers them, the "reply with a number"
 line, and how an answer is shown. Pure; knows nothing of answering, timeouts or sending.
-Every kind (permission, trust, plan, question, other) is shown the same way and left to the
+Every kind (permission, trust, plan, question, limit, other) is shown the same way and left to the
 user: nothing here implies an automatic answer.
 """
 
@@ -47,6 +47,7 @@ KIND_TITLES: Final = {
     PromptKind.TRUST: "📁 Trust this folder?",
     PromptKind.PLAN: "📋 Plan ready for review",
     PromptKind.QUESTION: "❓ The agent has a question",
+    PromptKind.LIMIT: "🚫 Usage limit reached",
     PromptKind.OTHER: "⌛ The agent is waiting for you",
 }
 

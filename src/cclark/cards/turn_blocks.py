@@ -118,6 +118,8 @@ def entry_blocks(entry: Entry, *, verbose: bool, start: int = 0) -> list[Block]:
             blocks = _markdown_blocks(code_block(clean_text(entry.text).strip("\n")))
         case MessageKind.TEXT if entry.role is MessageRole.ASSISTANT:
             blocks = _markdown_blocks(sanitize_markdown(entry.text))
+        case MessageKind.API_ERROR:
+            blocks = _markdown_blocks(escape_markdown(entry.text), prefix="⚠️ ")
         case _:  # what the user typed, a slash command or a CLI notice: shown as typed
             blocks = _markdown_blocks(escape_markdown(entry.text), prefix="👤 ")
     return blocks[start:]

@@ -63,9 +63,11 @@ _FOOTERS: Final = {
 }
 
 
-def turn_title(agent: str, project: str) -> str:
-    """The header title of a turn card: ``claude · my-project``."""
-    return f"{agent} · {project}" if project else agent
+def turn_title(agent: str, project: str, mode: str = "normal") -> str:
+    """The header title of a turn card: ``claude · my-project``, and the session's mode when
+    it is not the standard one (``claude · my-project · yolo``)."""
+    title = f"{agent} · {project}" if project else agent
+    return title if mode == "normal" else f"{title} · {mode}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

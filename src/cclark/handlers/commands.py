@@ -1,4 +1,5 @@
-"""The chat's ``#`` commands other than the wizard: status, verbose, sessions, escape, resume.
+"""The chat's ``#`` commands other than the wizard: status, verbose, sessions, escape, resume,
+mode.
 
 Owns what each command does and answers, through the gateway's public API only; a chat only
 ever sees, switches to or closes its own windows (and orphans, which it may adopt).
@@ -6,15 +7,17 @@ ever sees, switches to or closes its own windows (and orphans, which it may adop
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cclark.handlers.new_options import limits_line
-from cclark.handlers.user_input import parse_choice
+from cclark.handlers.user_input import parse_choice, shortened
 from unified_icc import (
     ChannelId,
     OrphanWindow,
     UnifiedICC,
     UnifiedICCError,
+    WindowBusyError,
     WindowId,
     WindowInfo,
     WindowRunningError,
@@ -57,9 +60,52 @@ class SessionCommands:
         limits = limits_line(self._gateway.window_limits(window))
         cli = await self._gateway.provider_health(info.provider)
         warning = f"\n⚠️ {cli.warning}." if cli.warning else ""
-        return (f"Window {info.window_id}: {info.provider} ({_mode(info.mode)}) in {info.cwd}\n"
+        mode = await self._mode_line(info)
+        return (f"Window {info.window_id}: {info.provider} in {info.cwd}\n"
                 f"Session: {info.session_id or 'not known yet'}\nStatus: {state}\n"
-                f"Limits: {limits}\nVerbose: {verbose}{warning}")  # fmt: skip
+                f"Mode: {mode}\nLimits: {limits}\nVerbose: {verbose}{warning}")  # fmt: skip
+
+    async def mode(self, channel: ChannelId, argument: str) -> str:
+        """#mode shows the session's mode; #mode <name> switches it."""
+        window = self._gateway.channel_router.resolve_window(channel)
+        if window is None:
+            return "No agent session in this chat. Send #new to start one."
+        info = self._gateway.window_info(window)
+        provider_modes = self._gateway.providers.get(info.provider).modes
+        modes = _mode_names(provider_modes)
+        if not argument.strip():
+            return (f"Mode: {await self._mode_line(info)}. Switch with #mode <name>; "
+                    f"{info.provider} has {modes}.")  # fmt: skip
+        wanted = _MODE_WORDS.get(argument.strip().lower())
+        if wanted is None or wanted not in {str(m) for m in provider_modes}:
+            return f"{shortened(argument.strip())!r} is not a mode of {info.provider}: use {modes}."
+        try:
+            shown = await self._gateway.set_mode(window, wanted)
+        except WindowBusyError:
+            return (f"{info.provider} is busy (a turn, a question, or text in its input box), "
+                    f"and switching to {_mode(wanted)} restarts it: wait for it to finish or "
+                    "#esc it, then send #mode again.")  # fmt: skip
+        if shown is None:
+            return (f"{info.provider} now runs in {_mode(wanted)} mode (restarted with its "
+                    "conversation; this CLI does not show its mode on screen).")  # fmt: skip
+        if shown != wanted:
+            return (f"Asked for {_mode(wanted)} mode, but the screen shows {_mode(shown)}: "
+                    "look at #screenshot.")  # fmt: skip
+        return f"Mode: {_mode(wanted)} (the screen shows it)."
+
+    async def _mode_line(self, info: WindowInfo) -> str:
+        """The mode the session runs in, as its screen shows it when it shows one."""
+        if info.dead or info.asleep:
+            return _mode(info.mode)
+        try:
+            shown = await self._gateway.shown_mode(info.window_id)
+        except UnifiedICCError:
+            shown = None
+        if shown is None:
+            return _mode(info.mode)
+        if shown != info.mode:
+            return f"{_mode(shown)} on screen (started as {_mode(info.mode)})"
+        return f"{_mode(shown)} (on screen)"
 
     async def resume(self, channel: ChannelId) -> str:
         """#resume: start the chat's ended agent again with its conversation; the gateway's
@@ -169,6 +215,22 @@ class SessionCommands:
 
 def _mode(mode: str) -> str:
     return "standard" if mode == "normal" else mode
+
+
+# What a person may call each mode.
+_MODE_WORDS = {
+    "standard": "normal", "normal": "normal", "default": "normal", "manual": "normal",
+    "accept-edits": "accept-edits", "edits": "accept-edits", "acceptedits": "accept-edits",
+    "auto-edit": "accept-edits", "auto_edit": "accept-edits",
+    "plan": "plan",
+    "yolo": "yolo", "bypass": "yolo",
+}  # fmt: skip
+_MODE_ORDER = ("normal", "accept-edits", "plan", "yolo")
+
+
+def _mode_names(modes: Iterable[str]) -> str:
+    values = {str(m) for m in modes}
+    return ", ".join(_mode(name) for name in _MODE_ORDER if name in values)
 
 
 def _own_entry(window: WindowInfo, bound: WindowId | None) -> SessionEntry:

@@ -50,7 +50,8 @@ HELP = """cclark drives AI coding agents running in tmux on your machine.
   (the text is sent first; --idle: sleep after N idle, --timeout: stop a turn after N;
   N like 90, 10m, 2h)
 #resume — start the chat's agent again after it exited, with its conversation
-#status — this chat's session: agent, folder, session id, state, limits
+#status — this chat's session: agent, folder, session id, state, mode, limits
+#mode [standard|accept-edits|plan|yolo] — show or switch the agent's permission mode
 #session list | switch <n> | close <n> — this chat's sessions (and orphaned agent windows)
 #screenshot [full] — a picture of the agent's terminal (the part in use; full: all of it)
 #get <path> — a file of the session's folder, sent here (not secrets: .env, keys…)
@@ -192,14 +193,10 @@ class MessageHandler:
             return await self._new_sessions.start(event, argument)
         if command == "#cancel":
             return "There is no #new wizard to cancel."
-        if command == "#status":
-            return await self._sessions.status(channel)
         if command == "#verbose":
             return self._sessions.verbose(channel, argument)
-        if command == "#esc":
-            return await self._sessions.escape(channel)
-        if command == "#resume":
-            return await self._sessions.resume(channel)
+        if command in ("#status", "#esc", "#resume", "#mode"):
+            return await self._session_command(command, channel, argument)
         if command == "#session":
             if argument.split()[:1] in ([], ["list"]):
                 return await self._session_list(event)
@@ -209,6 +206,15 @@ class MessageHandler:
         if command == "#get":
             return await self._get(event, argument)
         return f"Unknown command {shortened(command)}. Send #help for the commands there are."
+
+    async def _session_command(self, command: str, channel: ChannelId, argument: str) -> str:
+        if command == "#status":
+            return await self._sessions.status(channel)
+        if command == "#esc":
+            return await self._sessions.escape(channel)
+        if command == "#resume":
+            return await self._sessions.resume(channel)
+        return await self._sessions.mode(channel, argument)
 
     async def _session_list(self, event: FeishuMessageEvent) -> str:
         """The list as a card: a Switch button per session the chat does not talk to, and a

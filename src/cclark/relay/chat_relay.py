@@ -4,8 +4,9 @@ Owns which chats of an event are this app's, one lock per window so a window's m
 status changes and chat answers are recorded in the order they happened, and the mapping from
 events to TurnCards and PromptCards: transcript batches grow the turn card; a prompt gets a
 prompt card; the IDLE that ends the agent's turn (StatusEvent.turn_ended) ends the card's turn
-and tells the phone; an exit ends it in red, and the window's lifecycle events (exit, sleep,
-resume, a turn stopped for time) become notices (relay.lifecycle). Every callback
+and tells the phone; an exit ends it in red, as does a refusal of the model API (rate or usage
+limit, credentials, overload), which also gets its own card; the window's lifecycle events
+(exit, sleep, resume, a turn stopped for time) become notices (relay.lifecycle). Every callback
 only records into the Outbox (staged in the gateway's journal unit, so it commits with the
 watermark) and returns: none waits on Feishu. Calls only the gateway's public API.
 """
@@ -18,14 +19,17 @@ import secrets
 from collections.abc import Sequence
 
 from cclark.cards import turn_title
+from cclark.cards.api_problem_card import api_problem_card
 from cclark.event_parsers import parse_feishu_channel
 from cclark.outbox import Outbox
 from cclark.relay.lifecycle import lifecycle_notice
 from cclark.relay.prompts import PromptCards
 from cclark.relay.turns import TurnCards
 from unified_icc import (
+    AgentMessage,
     AgentMessageEvent,
     AgentStatus,
+    ApiProblem,
     ChannelId,
     Journal,
     MessageKind,
@@ -94,6 +98,21 @@ class ChatRelay:
                 # Stopped by the person, or last words written after the turn was over.
                 for channel in channels:
                     self._turns.end((window, channel))
+            refusals = [m for m in event.messages if m.kind is MessageKind.API_ERROR]
+            if refusals:
+                self._turn_over[window] = True  # the CLI gave up: no reply will follow
+                for channel in channels:
+                    self._turns.end((window, channel), ok=False)
+                    self._show_refusals(window, channel, title, refusals)
+
+    def _show_refusals(
+        self, window: WindowId, channel: ChannelId, title: str, refusals: Sequence[AgentMessage]
+    ) -> None:
+        """One card per refusal of the model API, keyed by its message (shown once)."""
+        for message in refusals:
+            problem = message.problem or ApiProblem.OTHER
+            card = api_problem_card(problem, message.text, title=title)
+            self._outbox.put_card(f"api-error:{channel}:{window}:{message.id}", channel, card)
 
     async def on_status(self, event: StatusEvent) -> None:
         window, channels = event.window_id, self._ours(event.channel_ids)
@@ -149,7 +168,7 @@ class ChatRelay:
             info = self._gateway.window_info(window_id)
         except UnifiedICCError:
             return str(window_id)
-        return turn_title(info.provider, info.cwd.name)
+        return turn_title(info.provider, info.cwd.name, info.mode)
 
 
 def _ends_with_a_reply(event: AgentMessageEvent) -> bool:

@@ -22,8 +22,12 @@ __all__ = ["HookWiring", "LaunchPlan", "Mode", "Provider", "parse_mode"]
 
 
 class Mode(StrEnum):
-    NORMAL = "normal"
-    YOLO = "yolo"
+    """How much the agent may do without asking (each provider supports some of them)."""
+
+    NORMAL = "normal"  # asks before commands and edits (the CLI's default)
+    ACCEPT_EDITS = "accept-edits"  # edits files without asking; asks before commands
+    PLAN = "plan"  # reads and plans only; asks before doing anything
+    YOLO = "yolo"  # never asks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +64,16 @@ class Provider:
 
     name: ClassVar[str]
     default_command: ClassVar[str]
-    modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
+    modes: ClassVar[frozenset[Mode]] = frozenset({Mode.NORMAL, Mode.YOLO})
+    # Modes the CLI cycles through in place with a key (Claude's Shift-Tab), in its order;
+    # a switch between others restarts the agent in the new mode, resuming its session.
+    mode_cycle: ClassVar[tuple[Mode, ...]] = ()
+    mode_cycle_key: ClassVar[str] = "BTab"
+    # A key that toggles YOLO in place (Gemini's Ctrl-Y); None: YOLO needs a restart.
+    yolo_toggle_key: ClassVar[str | None] = None
+    # A menu that sets a mode in place (Codex's /permissions): per mode, the steps (key
+    # names, or text typed as it is) and the words the screen then shows.
+    mode_menu: ClassVar[Mapping[Mode, tuple[tuple[str, ...], str]]] = {}
     # Seconds between the typed text and Enter; some TUIs swallow an Enter sent sooner.
     submit_delay: ClassVar[float] = 0.0
     # Executable names that identify this CLI in a pane (for orphan windows).

@@ -1,4 +1,4 @@
-"""Claude Code: launched with a session id we choose, in default or bypass-permissions mode.
+"""Claude Code: launched with a session id we choose, in one of its permission modes.
 
 Owns Claude's argv and key conventions; knows nothing of tmux.
 """
@@ -33,6 +33,9 @@ class ClaudeProvider(Provider):
     hook_settings_file: ClassVar[bool] = True
     # @path attaches the file to the prompt (an image as an image), read without a tool call.
     file_mention: ClassVar[str | None] = "@{path}"
+    modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
+    # Shift-Tab cycles these (bypass joins the cycle only when launched with it).
+    mode_cycle: ClassVar[tuple[Mode, ...]] = (Mode.NORMAL, Mode.ACCEPT_EDITS, Mode.PLAN)
 
     def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:
         # --settings adds our hooks for this process only; ~/.claude/settings.json is untouched.
@@ -46,7 +49,10 @@ class ClaudeProvider(Provider):
         return ("--resume", session_id, *_mode_args(mode))
 
 
+_PERMISSION_MODES = {Mode.NORMAL: "default", Mode.ACCEPT_EDITS: "acceptEdits", Mode.PLAN: "plan"}
+
+
 def _mode_args(mode: Mode) -> tuple[str, ...]:
     if mode is Mode.YOLO:
         return ("--dangerously-skip-permissions",)
-    return ("--permission-mode", "default")
+    return ("--permission-mode", _PERMISSION_MODES[mode])

@@ -8,6 +8,7 @@ fires at the first prompt with the rollout's path.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import ClassVar
 
 from unified_icc.ids import SessionId
@@ -24,6 +25,15 @@ class CodexProvider(Provider):
     submit_delay: ClassVar[float] = 0.6
     suggests_input: ClassVar[bool] = True
     hook_events: ClassVar[tuple[str, ...]] = ("SessionStart", "UserPromptSubmit", "Stop")
+
+    # /permissions: 1 asks for approval (our normal), 3 is Full Access (yolo), which it
+    # confirms with its own "Enable full access?" (1: yes); the history then says so.
+    mode_menu: ClassVar[Mapping[Mode, tuple[tuple[str, ...], str]]] = {
+        Mode.NORMAL: (("/permissions", "Enter", "1"),
+                      "Permission selection requested: Ask for approval"),
+        Mode.YOLO: (("/permissions", "Enter", "3", "1"),
+                    "Permission selection requested: Full Access"),
+    }  # fmt: skip
 
     def hook_args(self, hooks: HookWiring) -> tuple[str, ...]:
         # Hooks from -c would otherwise wait behind Codex's "Hooks need review" dialog.

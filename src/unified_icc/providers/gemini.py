@@ -1,4 +1,5 @@
-"""Gemini CLI: default approvals, or ``--yolo``; launched with a session id we choose.
+"""Gemini CLI: default approvals, ``--approval-mode`` auto_edit or plan, or ``--yolo``;
+launched with a session id we choose.
 
 Owns Gemini's argv, key conventions and where its chat file lives; knows nothing of tmux.
 Its hooks can only be declared in settings files (the user's, or a root-owned system file),
@@ -32,12 +33,17 @@ class GeminiProvider(Provider):
     # gateway's own environment may claim; the window is interactive whatever the parent is.
     base_env: ClassVar[Mapping[str, str]] = {"CI": "false"}
 
+    modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
+    # Shift-Tab cycles manual, auto-accept edits and plan; Ctrl-Y toggles YOLO.
+    mode_cycle: ClassVar[tuple[Mode, ...]] = (Mode.NORMAL, Mode.ACCEPT_EDITS, Mode.PLAN)
+    yolo_toggle_key: ClassVar[str | None] = "C-y"
+
     def launch_args(self, mode: Mode, session_id: SessionId | None) -> tuple[str, ...]:
         session = ("--session-id", session_id) if session_id else ()
-        return (*session, *(("--yolo",) if mode is Mode.YOLO else ()))
+        return (*session, *_mode_args(mode))
 
     def resume_args(self, mode: Mode, session_id: SessionId) -> tuple[str, ...]:
-        return ("--resume", session_id, *(("--yolo",) if mode is Mode.YOLO else ()))
+        return ("--resume", session_id, *_mode_args(mode))
 
     def find_transcript(self, home: Path, session_id: SessionId) -> Path | None:
         pattern = f"*/chats/session-*-{session_id[:8]}.jsonl"
@@ -45,6 +51,15 @@ class GeminiProvider(Provider):
             if _header_session(candidate) == session_id:
                 return candidate
         return None
+
+
+_APPROVAL_MODES = {Mode.ACCEPT_EDITS: "auto_edit", Mode.PLAN: "plan"}
+
+
+def _mode_args(mode: Mode) -> tuple[str, ...]:
+    if mode is Mode.YOLO:
+        return ("--yolo",)
+    return ("--approval-mode", _APPROVAL_MODES[mode]) if mode in _APPROVAL_MODES else ()
 
 
 def _header_session(path: Path) -> str | None:

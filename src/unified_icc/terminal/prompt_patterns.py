@@ -71,6 +71,12 @@ class ScreenPatterns:
     # A status glyph the CLI puts before a panel's heading, not part of the title.
     heading_glyph: re.Pattern[str] | None
     rules: tuple[PanelRule, ...]
+    # The permission mode the CLI shows near its input box: (mode name, pattern) in the order
+    # tried, matched against the stripped lines around the input line; a CLI that shows no
+    # mode (Codex) has none. Names are the gateway's modes, plus ones it cannot launch.
+    modes: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # The mode of an idle screen that names none (its footer busy with a tip or a hint).
+    unmarked_mode: str | None = None
 
 
 # A panel's options may be separated by description lines or a separator; never by more.
@@ -139,6 +145,15 @@ CLAUDE = ScreenPatterns(
             patterns=(re.compile(r"^Do you want to make this edit to .+\?$"),),
         ),
     ),
+    # The footer under the input box; Shift-Tab cycles default, accept edits, plan and auto.
+    modes=(
+        ("yolo", re.compile(r"^⏵⏵ bypass permissions on\b")),
+        ("accept-edits", re.compile(r"^⏵⏵ accept edits on\b")),
+        ("plan", re.compile(r"^⏸ plan mode on\b")),
+        ("auto", re.compile(r"^⏵⏵ auto mode on\b")),
+        ("normal", re.compile(r"^\? for shortcuts\b")),
+    ),
+    unmarked_mode="normal",
 )
 
 CODEX = ScreenPatterns(
@@ -171,7 +186,8 @@ CODEX = ScreenPatterns(
 
 GEMINI = ScreenPatterns(
     version="0.61.0",
-    input_line=re.compile(r"^ ?> "),
+    # ">" in every mode but YOLO, which draws "*".
+    input_line=re.compile(r"^ ?[>*] "),
     input_rule=None,
     busy=re.compile(r"\(esc to cancel, "),
     busy_lines_above_input=4,
@@ -189,7 +205,24 @@ GEMINI = ScreenPatterns(
             patterns=(re.compile(r"^Do you trust the files in this folder\?$"),),
         ),
         PanelRule(kind=PromptKind.PERMISSION, patterns=(re.compile(r"^Allow execution of .+\?$"),)),
+        # A spent quota (the API's 429 with a daily QuotaFailure): keep trying, or stop.
+        PanelRule(
+            kind=PromptKind.LIMIT,
+            patterns=(
+                re.compile(r"^Usage limit reached for .+\.$"),
+                re.compile(r"\d+\.\s+Keep trying$"),
+            ),
+        ),
     ),
+    # The line above the input box; Shift-Tab cycles manual, auto-accept edits and plan,
+    # Ctrl-Y toggles YOLO.
+    modes=(
+        ("yolo", re.compile(r"^YOLO\b.*Ctrl\+Y")),
+        ("accept-edits", re.compile(r"^auto-accept edits\b")),
+        ("plan", re.compile(r"^plan Shift\+Tab\b")),
+        ("normal", re.compile(r"^Shift\+Tab to accept edits$")),
+    ),
+    unmarked_mode="normal",
 )
 
 SCREEN_PATTERNS: Mapping[str, ScreenPatterns] = MappingProxyType(

@@ -45,7 +45,9 @@ from unified_icc.terminal.prompt_patterns import (
 __all__ = ["ScreenStatus", "parse_screen"]
 
 _LEFT_BORDERS = re.compile(r"^(?:\s*│)+")
-_INPUT_GLYPH = re.compile(r"^\s*[\u276f\u203a>][ \u00a0]?")
+# Lines above and below the input line where a CLI shows its permission mode.
+_MODE_REACH = 3
+_INPUT_GLYPH = re.compile(r"^\s*[\u276f\u203a>*][ \u00a0]?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +62,9 @@ class ScreenStatus:
     status: AgentStatus
     prompt: PromptInfo | None
     input_text: str = ""
+    # The permission mode shown by the input box ("normal", "yolo", ...); None when the CLI
+    # shows none or its input box is not on screen.
+    mode: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is AgentStatus.DEAD:
@@ -99,7 +104,20 @@ def parse_screen(provider: str, screen: str) -> ScreenStatus:
         return ScreenStatus(status=AgentStatus.PROMPT, prompt=prompt)
     index = _input_line_index(raw, patterns, start=0)
     typed = "" if index is None else _INPUT_GLYPH.sub("", raw[index], count=1).strip()
-    return ScreenStatus(status=_input_status(raw, patterns), prompt=None, input_text=typed)
+    status = _input_status(raw, patterns)
+    mode = None if index is None else _shown_mode(raw, index, patterns)
+    if mode is None and index is not None and status is AgentStatus.IDLE:
+        mode = patterns.unmarked_mode
+    return ScreenStatus(status=status, prompt=None, input_text=typed, mode=mode)
+
+
+def _shown_mode(raw: list[str], index: int, patterns: ScreenPatterns) -> str | None:
+    """The mode named in the few lines around the input line (Gemini above, Claude below)."""
+    near = [line.strip() for line in raw[max(0, index - _MODE_REACH) : index + _MODE_REACH + 1]]
+    for name, pattern in patterns.modes:
+        if any(pattern.search(line) for line in near):
+            return name
+    return None
 
 
 def _screen_lines(screen: str) -> list[str]:

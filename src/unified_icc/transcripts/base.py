@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Protocol, TypeVar
 
-from unified_icc.events import AgentMessage, MessageKind, MessageRole
+from unified_icc.events import AgentMessage, ApiProblem, MessageKind, MessageRole
 
 __all__ = [
     "ERROR_PREFIX",
@@ -70,6 +70,7 @@ class Draft:
     text: str
     tool_name: str | None = None
     tool_id: str | None = None
+    problem: ApiProblem | None = None
 
     def with_id(self, message_id: str) -> AgentMessage:
         return AgentMessage(
@@ -79,6 +80,7 @@ class Draft:
             text=self.text,
             tool_name=self.tool_name,
             tool_id=self.tool_id,
+            problem=self.problem,
         )
 
 

@@ -9,6 +9,8 @@ verbatim, e.g. ``[Request interrupted by user]``, as INTERRUPT so the chat sees 
 stopped). Skipped: every entry type but ``user`` and ``assistant`` (mode, permission-mode,
 file-history-snapshot, attachment, ai-title, system, last-prompt, queue-operation, summary, ...),
 and entries flagged isSidechain, isMeta, isCompactSummary or isVisibleInTranscriptOnly.
+An assistant entry flagged isApiErrorMessage (the CLI's own, after its retries) is one
+API_ERROR message: its text, and the problem its ``error`` field or its words name.
 ``<system-reminder>`` blocks are cut out of any text.
 Ids: the entry ``uuid``; ``<uuid>:<index>`` when one entry yields several messages.
 """
@@ -20,7 +22,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from unified_icc.events import AgentMessage, MessageKind, MessageRole
+from unified_icc.events import AgentMessage, ApiProblem, MessageKind, MessageRole
+from unified_icc.transcripts.api_errors import classify_api_error
 from unified_icc.transcripts.base import (
     ERROR_PREFIX,
     BoundedMemo,
@@ -76,6 +79,14 @@ _LOCAL_TAGS: Final = frozenset(
 )
 _OUTPUT_TAGS: Final = ("local-command-stdout", "local-command-stderr", "bash-stdout", "bash-stderr")
 _INTERRUPTED: Final = "[Request interrupted by user"
+# Claude's own names for an API error (the entry's ``error`` field) that say more than words.
+_ERROR_NAMES: Final = MappingProxyType(
+    {
+        "rate_limit": ApiProblem.RATE_LIMIT,
+        "authentication_failed": ApiProblem.AUTH,
+        "billing_error": ApiProblem.USAGE_LIMIT,
+    }
+)
 _NO_OUTPUT: Final = "(no output)"
 
 
@@ -94,7 +105,9 @@ class ClaudeParser:
         if not isinstance(message, dict):
             return ()
         content = message.get("content")
-        if entry["type"] == "assistant":
+        if entry["type"] == "assistant" and entry.get("isApiErrorMessage") is True:
+            drafts = _api_error_drafts(entry, content)
+        elif entry["type"] == "assistant":
             drafts = self._assistant_drafts(content)
         else:
             drafts = self._user_drafts(content)
@@ -167,6 +180,20 @@ class ClaudeParser:
             tool_name=self._tool_names.get(tool_id) if tool_id else None,
             tool_id=tool_id or None,
         )
+
+
+def _api_error_drafts(entry: dict[str, Any], content: object) -> list[Draft]:
+    texts = [content] if isinstance(content, str) else [
+        block.get("text") for block in _blocks(content) if block.get("type") == "text"
+    ]
+    words = "\n".join(t.strip() for t in texts if isinstance(t, str) and t.strip())
+    words = words or "API Error"
+    named = _ERROR_NAMES.get(str(entry.get("error")))
+    problem = classify_api_error(words)
+    if named is not None and problem is not ApiProblem.USAGE_LIMIT:
+        problem = named
+    return [Draft(role=MessageRole.ASSISTANT, kind=MessageKind.API_ERROR, text=words,
+                  problem=problem)]  # fmt: skip
 
 
 def summarize_tool_use(name: str, tool_input: object) -> str:

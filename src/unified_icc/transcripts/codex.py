@@ -5,10 +5,11 @@ of offsets (tail.py) nor of which window a rollout belongs to.
 
 Only ``response_item`` lines are read: they are the conversation as sent to the model.
 ``event_msg`` lines (user_message, agent_message, agent_reasoning, item_completed, ...) repeat
-the same content for the TUI, so reading both would report every reply twice; the one
-exception is ``turn_aborted`` (the person stopped the turn, and no Stop hook follows), read as
-an INTERRUPT. session_meta, turn_context, world_state, token_usage_record and compacted lines
-carry no messages.
+the same content for the TUI, so reading both would report every reply twice; the
+exceptions are ``turn_aborted`` (the person stopped the turn, and no Stop hook follows), read
+as an INTERRUPT, and a ``task_complete`` carrying an ``error`` (the model API refused the turn
+after Codex's retries), read as an API_ERROR. session_meta, turn_context, world_state,
+token_usage_record and compacted lines carry no messages.
 User messages the harness injects (environment context, instructions) are skipped, by their
 per-part provenance where the rollout records it and by their leading tag otherwise.
 Ids: the item's own ``id`` (``msg_…``, ``fc_…``, ``fco_…``, ``rs_…``); items without one get a hash
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from unified_icc.events import AgentMessage, MessageKind, MessageRole
+from unified_icc.transcripts.api_errors import classify_api_error
 from unified_icc.transcripts.base import (
     ERROR_PREFIX,
     BoundedMemo,
@@ -72,7 +74,7 @@ class CodexParser:
         if not isinstance(item, dict):
             return ()
         if entry is not None and entry.get("type") == "event_msg":
-            return self._aborted(item, line)
+            return self._event(item, line)
         if entry is None or entry.get("type") != "response_item":
             return ()
         drafts = self._item_drafts(item)
@@ -80,14 +82,19 @@ class CodexParser:
         base_id = item_id if isinstance(item_id, str) and item_id else line_digest(line)
         return self._emitted.keep_new(number_drafts(base_id, drafts))
 
-    def _aborted(self, event: dict[str, Any], line: str) -> tuple[AgentMessage, ...]:
-        if event.get("type") != "turn_aborted":
-            return ()
-        reason = _text(event.get("reason")) or "interrupted"
-        draft = Draft(role=MessageRole.USER, kind=MessageKind.INTERRUPT,
-                      text=f"[Turn {reason} by user]")  # fmt: skip
+    def _event(self, event: dict[str, Any], line: str) -> tuple[AgentMessage, ...]:
         turn = event.get("turn_id")
-        base_id = f"abort_{turn}" if isinstance(turn, str) and turn else line_digest(line)
+        turn_id = turn if isinstance(turn, str) and turn else line_digest(line)
+        match event.get("type"):
+            case "turn_aborted":
+                reason = _text(event.get("reason")) or "interrupted"
+                draft = Draft(role=MessageRole.USER, kind=MessageKind.INTERRUPT,
+                              text=f"[Turn {reason} by user]")  # fmt: skip
+                base_id = f"abort_{turn_id}"
+            case "task_complete" if isinstance(event.get("error"), dict):
+                draft, base_id = _api_error_draft(event["error"]), f"error_{turn_id}"
+            case _:
+                return ()
         return self._emitted.keep_new(number_drafts(base_id, [draft]))
 
     def _item_drafts(self, item: dict[str, Any]) -> list[Draft]:
@@ -274,3 +281,23 @@ def _output_text(output: object) -> str:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _api_error_draft(error: dict[str, Any]) -> Draft:
+    """A turn the model API refused: the CLI's words, and the problem they name."""
+    words = _text(error.get("message")).strip() or "the model request failed"
+    info = error.get("codex_error_info")
+    named = info if isinstance(info, str) else " ".join(info) if isinstance(info, dict) else ""
+    problem = classify_api_error(f"{words} {named.replace('_', ' ')}", status=_http_status(info))
+    return Draft(role=MessageRole.ASSISTANT, kind=MessageKind.API_ERROR, text=words,
+                 problem=problem)  # fmt: skip
+
+
+def _http_status(info: object) -> int | None:
+    """The ``http_status_code`` anywhere in Codex's error details."""
+    if isinstance(info, dict):
+        status = info.get("http_status_code")
+        if isinstance(status, int):
+            return status
+        return next((s for v in info.values() if (s := _http_status(v)) is not None), None)
+    return None

@@ -10,7 +10,9 @@ call and ``<call id>:result`` for its result. A result is taken from the model r
 the user record that repeats it as a ``functionResponse`` then yields nothing (it is used only if
 the toolCalls result never came). ``$set`` patches are read only for the ``messages`` they set;
 the ``<session_context>`` prompt the CLI injects is skipped. info, warning and error records are
-CLI notices (LOCAL_COMMAND); error text starts with ERROR_PREFIX.
+CLI notices (LOCAL_COMMAND); error text starts with ERROR_PREFIX, except ``[API Error: …]``
+(the model API refused the turn, after the CLI's retries), an API_ERROR; notices that only
+make sense in the terminal (``Press F12 for diagnostics``) are skipped.
 
 A cancelled turn (a refused tool call, Escape) makes Gemini restate the history it keeps: it
 appends a ``<session_context>`` user record and then every earlier exchange again under new
@@ -27,6 +29,7 @@ import re
 from typing import Any, Final
 
 from unified_icc.events import AgentMessage, MessageKind, MessageRole
+from unified_icc.transcripts.api_errors import classify_api_error
 from unified_icc.transcripts.base import (
     ERROR_PREFIX,
     BoundedMemo,
@@ -40,6 +43,9 @@ from unified_icc.transcripts.base import (
 __all__ = ["GeminiParser", "summarize_tool_call"]
 
 _HARNESS_PREFIXES: Final = ("<session_context>",)
+_API_ERROR: Final = "[API Error:"
+# Notices that only make sense in the terminal (a key to press there).
+_TUI_HINTS: Final = ("This request failed. Press F12",)
 _NOTICE_PREFIXES: Final = {"info": "", "warning": "[warning] ", "error": ERROR_PREFIX}
 _FINISHED: Final = frozenset({"success", "error", "cancelled"})
 _FAILED: Final = frozenset({"error", "cancelled"})
@@ -130,6 +136,10 @@ def _record_messages(record: dict[str, Any]) -> list[AgentMessage]:
             text = _content_text(record.get("content"))
             if not text:
                 return []
+            if kind == "error" and text.startswith(_API_ERROR):
+                return [_api_error_message(record_id, text)]
+            if text.startswith(_TUI_HINTS):
+                return []
             return [
                 _message(
                     record_id,
@@ -140,6 +150,22 @@ def _record_messages(record: dict[str, Any]) -> list[AgentMessage]:
             ]
         case _:
             return []
+
+
+def _api_error_message(record_id: str, text: str) -> AgentMessage:
+    """``[API Error: <the API's JSON error, or words>]``: its message, and what it names."""
+    inner = text.removeprefix(_API_ERROR).strip().removesuffix("]").strip()
+    try:
+        error = json.loads(inner).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        words = f"{error['message']} ({error.get('status') or error.get('code')})"
+        status = error.get("code") if isinstance(error.get("code"), int) else None
+    else:
+        words, status = inner or text, None
+    return AgentMessage(id=record_id, role=MessageRole.ASSISTANT, kind=MessageKind.API_ERROR,
+                        text=words, problem=classify_api_error(words, status=status))  # fmt: skip
 
 
 def _user_messages(record_id: str, content: object) -> list[AgentMessage]:

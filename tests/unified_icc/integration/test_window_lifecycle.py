@@ -198,7 +198,7 @@ async def test_bind_channel_gives_an_unowned_window_to_the_channel(
     ("provider", "mode", "error", "message"),
     [
         ("cursor", "normal", UnknownProviderError, "unknown provider 'cursor'.*claude, codex"),
-        ("shell", "turbo", UnsupportedModeError, "unknown mode 'turbo'.*normal, yolo"),
+        ("shell", "turbo", UnsupportedModeError, "unknown mode 'turbo'.*accept-edits, plan, yolo"),
         ("shell", "yolo", UnsupportedModeError, "'shell' has no 'yolo' mode"),
     ],
 )
