@@ -393,10 +393,10 @@ class UnifiedICC:
 
     async def set_mode(self, window_id: WindowId, mode: str) -> str | None:
         """Switch the window's agent to ``mode`` (normal, accept-edits, plan, yolo: those its
-        provider has) by the CLI's own keys where it has them (verified on its screen), else
-        by restarting it in that mode with its session resumed (only while it is idle). The
-        new mode is kept for later resumes. Returns the mode the screen then shows (None:
-        the CLI shows none, as Codex).
+        provider has) by the CLI's own keys or menu where it has them (each step verified on
+        its screen), else by restarting it in that mode with its session resumed (only while
+        it is idle). The new mode is kept for later resumes. Returns the mode the screen then
+        shows (None: the screen did not show the switch).
         Raises: UnsupportedModeError, WindowBusyError, WindowDeadError, WindowNotFoundError,
         TmuxError.
         """

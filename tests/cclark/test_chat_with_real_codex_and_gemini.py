@@ -80,16 +80,19 @@ async def test_a_chat_drives_the_cli_through_a_reply_an_approval_and_a_refusal(
     assert len(chat.done_notices()) == chat.turns, chat.done_notices()
 
 
-async def test_a_turn_pausing_between_two_steps_ends_once(chat: RealChat) -> None:
-    # The model answers the tool's result only after a pause: the screen looks settled for a
-    # moment, yet the turn is not over.
-    chat.apis.force_reply(chat.provider, Reply(text="Step one.", command="touch step.txt"))
-    chat.apis.force_reply(chat.provider, Reply(text="All steps done.", delay=4))
-    before = await chat.say("run the steps")
-    await chat.prompt_card("touch step.txt")
-    await chat.say("1")
-    assert await chat.done(before) == f"✅ {chat.provider} · demo: All steps done."
-    await wait_until((chat.demo / "step.txt").exists, what="the approved file")
-    _, done = await chat.turn("Say again")
-    assert done.endswith("FAKE-REPLY: you said 'Say again'")
-    assert len(chat.done_notices()) == 2, chat.done_notices()
+async def test_a_gemini_turn_pausing_between_two_steps_ends_once(
+    world: World, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with real_chat(world, emu, monkeypatch, "gemini") as chat:
+        # The model answers the tool's result only after a pause: the screen looks settled
+        # for a moment, yet the turn is not over.
+        chat.apis.force_reply("gemini", Reply(text="Step one.", command="touch step.txt"))
+        chat.apis.force_reply("gemini", Reply(text="All steps done.", delay=4))
+        before = await chat.say("run the steps")
+        await chat.prompt_card("touch step.txt")
+        await chat.say("1")
+        assert await chat.done(before) == "✅ gemini · demo: All steps done."
+        await wait_until((chat.demo / "step.txt").exists, what="the approved file")
+        _, done = await chat.turn("Say again")
+        assert done.endswith("FAKE-REPLY: you said 'Say again'")
+        assert len(chat.done_notices()) == 2, chat.done_notices()

@@ -86,8 +86,8 @@ class SessionCommands:
                     f"and switching to {_mode(wanted)} restarts it: wait for it to finish or "
                     "#esc it, then send #mode again.")  # fmt: skip
         if shown is None:
-            return (f"{info.provider} now runs in {_mode(wanted)} mode (restarted with its "
-                    "conversation; this CLI does not show its mode on screen).")  # fmt: skip
+            return (f"{info.provider} was switched to {_mode(wanted)} mode, but its screen "
+                    "does not show it: look at #screenshot.")  # fmt: skip
         if shown != wanted:
             return (f"Asked for {_mode(wanted)} mode, but the screen shows {_mode(shown)}: "
                     "look at #screenshot.")  # fmt: skip
