@@ -69,6 +69,7 @@ class Bot:
         *,
         real_agents: Mapping[str, Mapping[str, str]] | None = None,
         real_shell: bool = False,
+        gateway: Mapping[str, Any] | None = None,
         files: dict[str, Any] | None = None,
     ) -> None:
         app = self.emu.app
@@ -102,6 +103,7 @@ class Bot:
             config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]
         if files is not None:
             config["files"] = files
+        config["gateway"].update(gateway or {})  # type: ignore[attr-defined]
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
         (self.world.config_dir / "config.yaml").write_text(json.dumps(config))
 

@@ -8,8 +8,9 @@ talking to the fake model APIs on 127.0.0.1. The chat's session is opened by the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,16 +66,18 @@ async def real_chat(
     provider: str,
     *,
     retries: bool = True,
+    gateway: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[RealChat]:
     """The bot started with the real ``provider`` CLI, and a session opened in ``demo`` by
-    the wizard (standard mode). ``retries=False``: the CLI reports a refused request at once."""
+    the wizard (standard mode). ``retries=False``: the CLI reports a refused request at once;
+    ``gateway``: settings of config.yaml's gateway section."""
     for name in INHERITED_ENV_TO_DROP:
         monkeypatch.delenv(name, raising=False)
     demo = world.workspace / "demo"
     async with FakeModelAPIs() as apis:
         env = seed_agent_home(world.home, trusted_dirs=[demo], apis=apis, retries=retries)
         bot = Bot(world, emu)
-        bot.write_config(real_agents={provider: env[provider]})
+        bot.write_config(real_agents={provider: env[provider]}, gateway=gateway)
         bot.start()
         try:
             await emu.wait_connected(within=60)

@@ -81,6 +81,9 @@ class GatewaySettings(_Strict):
     # Off (None) unless set; a window's own value (create_window) wins, 0 turning it off.
     idle_timeout: float | None = Field(default=None, gt=0, le=30 * 86400)
     turn_timeout: float | None = Field(default=None, gt=0, le=30 * 86400)
+    # A turn WORKING with no new output for this long is reported once (WindowChange.STALLED):
+    # a long command, or a CLI silently retrying a refusing model API. None: never.
+    stall_notice: float | None = Field(default=300.0, gt=0, le=30 * 86400)
 
     @field_validator("workspace_roots", mode="before")
     @classmethod

@@ -42,6 +42,7 @@ class WindowChange(StrEnum):
     ASLEEP = "asleep"  # stopped for idleness; the next message resumes it
     RESUMED = "resumed"  # the agent runs again in its window, its session resumed
     TURN_TIMED_OUT = "turn_timed_out"  # a turn ran past its limit and was interrupted
+    STALLED = "stalled"  # a turn has shown no new output for gateway.stall_notice (once)
 
 
 class MessageRole(StrEnum):

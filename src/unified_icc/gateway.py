@@ -171,7 +171,7 @@ class UnifiedICC:
         )  # fmt: skip
         self._timers = SessionTimers(
             store=self.window_store, settings=gateway, sleep=self._sleep_idle,
-            stop_turn=self._stop_turn,
+            stop_turn=self._stop_turn, stalled=self._stalled,
         )  # fmt: skip
         self._bus.on_status(self._timers.on_status)
         self._bus.on_message(self._timers.on_message)
@@ -652,6 +652,20 @@ class UnifiedICC:
                 channel_ids=self.channel_router.channels_for(record.window_id),
                 provider=record.provider,
                 reason=f"the turn ran longer than {describe_seconds(limit)}",
+            )
+        )
+
+    async def _stalled(self, record: WindowRecord, limit: float) -> None:
+        """A turn has shown nothing new for a while: say so once (it is not stopped)."""
+        logger.info("window %s: no new output for %gs in a running turn", record.window_id,
+                    limit)  # fmt: skip
+        await self._bus.emit(
+            WindowEvent(
+                window_id=record.window_id,
+                kind=WindowChange.STALLED,
+                channel_ids=self.channel_router.channels_for(record.window_id),
+                provider=record.provider,
+                reason=f"no new output for {describe_seconds(limit)}",
             )
         )
 

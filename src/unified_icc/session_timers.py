@@ -2,8 +2,9 @@
 
 Owns each window's last activity and the start of its running turn, and one task that acts at
 the earliest deadline: an agent idle (no keystroke, no output, no status change) for its idle
-timeout is put to sleep; a turn WORKING past its turn timeout is interrupted. A window showing
-a prompt is never put to sleep, and a prompt ends the turn's clock (the person is in the loop).
+timeout is put to sleep; a turn WORKING past its turn timeout is interrupted; a turn WORKING
+with no activity for gateway.stall_notice is reported once. A window showing a prompt is never
+put to sleep, and a prompt ends the turn's clock (the person is in the loop).
 Limits come from the window's record (0 = off) or else the gateway's config. Knows nothing of
 how to sleep or interrupt (the callbacks given) or of chats.
 """
@@ -38,6 +39,7 @@ class _Clocks:
     last_active: float
     status: AgentStatus | None = None
     working_since: float | None = None
+    stall_told: bool = False  # this turn's stall was reported
 
 
 class SessionTimers:
@@ -48,12 +50,14 @@ class SessionTimers:
         settings: GatewaySettings,
         sleep: Act,
         stop_turn: Act,
+        stalled: Act | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._sleep = sleep
         self._stop_turn = stop_turn
+        self._stalled = stalled
         self._clock = clock or SystemClock()
         self._clocks: dict[RecordId, _Clocks] = {}
         self._acting: set[RecordId] = set()
@@ -78,7 +82,7 @@ class SessionTimers:
         if event.status is AgentStatus.WORKING:
             clocks.working_since = clocks.working_since or now
         else:
-            clocks.working_since = None
+            clocks.working_since, clocks.stall_told = None, False
         self._changed.set()
 
     async def on_message(self, event: AgentMessageEvent) -> None:
@@ -142,6 +146,15 @@ class SessionTimers:
                 if left <= 0:
                     clocks.working_since = now
                     self._begin(self._stop_turn, record, turn)
+                    continue
+                soonest = min(soonest, left)
+            stall = self._settings.stall_notice
+            watching = clocks.working_since is not None and not clocks.stall_told
+            if stall is not None and self._stalled is not None and watching:
+                left = clocks.last_active + stall - now
+                if left <= 0:
+                    clocks.stall_told = True
+                    self._begin(self._stalled, record, stall)
                     continue
                 soonest = min(soonest, left)
         return max(soonest, 0.01)

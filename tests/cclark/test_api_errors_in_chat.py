@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot_process import next_text
 from chat_view import card_text, colour
 from fakes.model_wire import api_error
 from feishu_emulator import Emulator
@@ -53,10 +54,11 @@ async def test_each_refusal_of_the_model_api_gets_its_own_card_and_no_done_notic
             assert sum(title in text for text in texts) == 1, title
 
 
-async def test_gemini_s_refusals_get_their_cards_and_its_quota_dialog_is_answered_from_the_chat(
+async def test_gemini_s_refusals_get_cards_its_quota_dialog_is_answered_and_an_overload_told(
     world: World, emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with real_chat(world, emu, monkeypatch, "gemini", retries=False) as chat:
+    stall = {"stall_notice": 5}
+    async with real_chat(world, emu, monkeypatch, "gemini", retries=False, gateway=stall) as chat:
         # A bad key: Gemini reports it at once.
         chat.apis.refuse("gemini", api_error("gemini", 401))
         await chat.say("hello 401")
@@ -70,8 +72,19 @@ async def test_gemini_s_refusals_get_their_cards_and_its_quota_dialog_is_answere
         await chat.card("You chose **2.** Stop", message_id=asked.message_id)
         limit = await chat.card("🚫 Usage limit reached · gemini · demo", "daily quota")
         assert limit.message_id != asked.message_id
-        chat.apis.refuse("gemini", None)
 
-        _, done = await chat.turn("Say hello")
-        assert done == "✅ gemini · demo: FAKE-REPLY: you said 'Say hello'"
+        # An overload: Gemini 0.61 retries it without end and shows only its spinner, so the
+        # chat is told once that the turn shows nothing new (here after 5 s); when the API
+        # answers again, the retried turn ends as any other.
+        chat.apis.refuse("gemini", api_error("gemini", 503))
+        before = await chat.say("hello 503")
+        stalled = await next_text(chat.emu, before, "⏳ gemini · demo has shown no new output")
+        assert stalled.startswith("⏳ gemini · demo has shown no new output for 5 s. It may be "
+                                  "running a long command, or its model API may be refusing")
+        assert chat.done_notices() == []
+        chat.apis.refuse("gemini", None)
+        done = await chat.done(before)
+        assert done == "✅ gemini · demo: FAKE-REPLY: you said 'hello 503'"
         assert chat.done_notices() == [done]
+        said = [s.text for s in chat.emu.sent if s.text and "has shown no new output" in s.text]
+        assert len(said) == 1

@@ -1,5 +1,5 @@
-"""What a chat is told when its agent's process changes: it exited, went, slept, woke, or a
-turn was stopped for running too long.
+"""What a chat is told when its agent's process changes: it exited, went, slept, woke, a turn
+was stopped for running too long, or a turn has shown nothing new for a while.
 
 Owns the wording of those notices and the Resume button of an exit's card. Pure: the relay
 decides where they go and records them.
@@ -43,6 +43,11 @@ def lifecycle_notice(
                            "your next message wakes it.")  # fmt: skip
     if event.kind is WindowChange.RESUMED:
         return Notice(text=f"▶️ {title} is running again: {event.reason}.")
+    if event.kind is WindowChange.STALLED:
+        return Notice(text=f"⏳ {title} has shown {event.reason}. It may be running a long "
+                           "command, or its model API may be refusing (overloaded, rate "
+                           "limited) while the CLI keeps retrying. #screenshot shows the "
+                           "terminal; #esc stops the turn.")  # fmt: skip
     if event.kind is WindowChange.TURN_TIMED_OUT:
         return Notice(text=f"⏱ Interrupted: {event.reason}. Send a message to go on, or "
                            "#new --timeout N for a longer limit.")  # fmt: skip

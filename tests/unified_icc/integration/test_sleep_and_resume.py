@@ -203,3 +203,17 @@ async def test_a_turn_past_its_limit_is_interrupted_and_reported(world: World) -
         await gateway.send_to_window(window.window_id, "echo free-$((40 + 2))")
         await wait_until(lambda: any("free-42" in t for t in seen.texts()), what="the next one")
         assert not marker.exists()
+
+
+async def test_a_turn_without_new_output_is_reported_once_and_left_running(world: World) -> None:
+    async with UnifiedICC(world.bash_config(stall_notice=1)) as gateway:
+        seen = Seen(gateway)
+        window = await gateway.create_window(world.workspace, "shell")
+        await wait_until(lambda: _box_holds(world, window.window_id, "$"), what="a prompt")
+
+        await gateway.send_to_window(window.window_id, "sleep 4; echo slept-$((40 + 2))")
+
+        stalled = await seen.event(WindowChange.STALLED)
+        assert stalled.reason == "no new output for 1 s"
+        await wait_until(lambda: any("slept-42" in t for t in seen.texts()), what="its output")
+        assert seen.kinds().count(WindowChange.STALLED) == 1
