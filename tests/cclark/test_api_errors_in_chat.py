@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot_process import next_text
-from chat_view import card_text, colour
+from chat_view import buttons, card_text, colour
 from fakes.model_wire import api_error
 from feishu_emulator import Emulator
 from real_chat import CHAT, real_chat
@@ -78,13 +77,13 @@ async def test_gemini_s_refusals_get_cards_its_quota_dialog_is_answered_and_an_o
         # answers again, the retried turn ends as any other.
         chat.apis.refuse("gemini", api_error("gemini", 503))
         before = await chat.say("hello 503")
-        stalled = await next_text(chat.emu, before, "⏳ gemini · demo has shown no new output")
-        assert stalled.startswith("⏳ gemini · demo has shown no new output for 5 s. It may be "
-                                  "running a long command, or its model API may be refusing")
+        stalled = await chat.card("⏳ No new output", "gemini · demo has shown no new output "
+                                  "for 5 s", "its model API may be refusing")  # fmt: skip
+        assert set(buttons(stalled.body())) == {"Screenshot", "Esc"}
         assert chat.done_notices() == []
         chat.apis.refuse("gemini", None)
         done = await chat.done(before)
         assert done == "✅ gemini · demo: FAKE-REPLY: you said 'hello 503'"
         assert chat.done_notices() == [done]
-        said = [s.text for s in chat.emu.sent if s.text and "has shown no new output" in s.text]
-        assert len(said) == 1
+        told = [m for m in chat.emu.messages_in(CHAT) if "⏳ No new output" in m.content]
+        assert len(told) == 1

@@ -15,8 +15,9 @@ from cclark.cards.choices_card import ENDED_TITLE, choices_card
 from cclark.cards.elements import CardJson
 from unified_icc import ChannelId, WindowChange, WindowEvent
 
-__all__ = ["GONE", "Notice", "ended_card", "lifecycle_notice"]
+__all__ = ["GONE", "STALLED_TITLE", "Notice", "ended_card", "lifecycle_notice", "stalled_card"]
 
+STALLED_TITLE: Final = "⏳ No new output"
 GONE: Final = ("The agent's window is gone (closed outside cclark, or tmux stopped). "
                "Send #new to start a new session.")  # fmt: skip
 
@@ -44,14 +45,23 @@ def lifecycle_notice(
     if event.kind is WindowChange.RESUMED:
         return Notice(text=f"▶️ {title} is running again: {event.reason}.")
     if event.kind is WindowChange.STALLED:
-        return Notice(text=f"⏳ {title} has shown {event.reason}. It may be running a long "
-                           "command, or its model API may be refusing (overloaded, rate "
-                           "limited) while the CLI keeps retrying. #screenshot shows the "
-                           "terminal; #esc stops the turn.")  # fmt: skip
+        return Notice(card=stalled_card(event, channel, title=title))
     if event.kind is WindowChange.TURN_TIMED_OUT:
         return Notice(text=f"⏱ Interrupted: {event.reason}. Send a message to go on, or "
                            "#new --timeout N for a longer limit.")  # fmt: skip
     return None
+
+
+def stalled_card(event: WindowEvent, channel: ChannelId, *, title: str) -> CardJson:
+    """A turn that shows nothing new: what it may be, with Screenshot and Esc buttons."""
+    text = (f"{title} has shown {event.reason}. It may be running a long command, or its "
+            "model API may be refusing (overloaded, rate limited) while the CLI keeps "
+            "retrying. The turn goes on: Screenshot shows the terminal, Esc stops the "
+            "turn.")  # fmt: skip
+    value = {"k": ClickKind.KEY.value, "c": channel, "w": event.window_id}
+    buttons = [button("Screenshot", {**value, "key": "screenshot"}),
+               button("Esc", {**value, "key": "esc"})]  # fmt: skip
+    return choices_card(title=STALLED_TITLE, text=text, buttons=buttons)
 
 
 def ended_card(event: WindowEvent, channel: ChannelId, *, title: str) -> CardJson:
