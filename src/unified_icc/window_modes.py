@@ -80,6 +80,8 @@ class WindowModes:
 
     async def _by_keys(self, record: WindowRecord, provider: Provider, mode: Mode) -> str | None:
         shown = await self.shown(record)
+        if shown is None:
+            return None  # no mode on screen (a turn, a question): keys would land blind
         if provider.yolo_toggle_key and (mode is Mode.YOLO or shown == Mode.YOLO.value):
             await self._input.press(record, provider.yolo_toggle_key)
             shown = await self._changed(record, shown)
