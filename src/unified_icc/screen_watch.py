@@ -19,8 +19,6 @@ pane has been quiet for a while), so a loop the shell runs is WORKING between it
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -149,17 +147,6 @@ class ScreenWatch:
         if record.provider == SHELL:
             return _shell_status(None, seen.status, screen)[0]
         return parse_screen(record.provider, screen)
-
-    async def shows(self, record: WindowRecord, words: str, *, within: float) -> bool:
-        """Whether the window's screen shows ``words`` within ``within`` seconds. A query."""
-        deadline = time.monotonic() + within
-        while True:
-            with contextlib.suppress(TmuxError):
-                if words in await self._backend.capture(record.window_id):
-                    return True
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.1)
 
     async def idle_now(
         self,

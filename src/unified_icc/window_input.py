@@ -117,7 +117,7 @@ class WindowInput:
                     await self._backend.send_literal(record.window_id, tmux_key)
                 else:
                     await self._backend.send_key(record.window_id, tmux_key)
-                await self._capture_until(record, before.__ne__, within=_STEP_SECONDS)
+                await self.capture_until(record, before.__ne__, within=_STEP_SECONDS)
             self._touched(record)
 
     async def interrupt(self, record: WindowRecord, provider: Provider) -> bool:
@@ -134,10 +134,10 @@ class WindowInput:
             hint = provider.clear_input_hint
             if hint is None or not typed.strip():
                 return False
-            shown = await self._screen_until(record, lambda s: s.status is not AgentStatus.WORKING)
+            shown = await self.screen_until(record, lambda s: s.status is not AgentStatus.WORKING)
             if shown is not None and not shown.input_text:
                 # Claude stops its spinner first and refills its input box a moment later.
-                shown = await self._screen_until(
+                shown = await self.screen_until(
                     record,
                     lambda s: s.status is not AgentStatus.WORKING and bool(s.input_text),
                     within=self._settings.interrupt_timeout,
@@ -145,10 +145,10 @@ class WindowInput:
             if shown is None or not shown.input_text or not typed.startswith(shown.input_text):
                 return False  # nothing came back, or the box holds someone else's text
             await self._backend.send_key(record.window_id, "Escape")
-            if not await self._capture_until(record, lambda screen: hint in screen):
+            if not await self.capture_until(record, lambda screen: hint in screen):
                 return False
             await self._backend.send_key(record.window_id, "Escape")
-            cleared = await self._screen_until(record, lambda s: not s.input_text)
+            cleared = await self.screen_until(record, lambda s: not s.input_text)
             self._last_typed.pop(record.record_id, None)
             return cleared is not None
 
@@ -272,7 +272,7 @@ class WindowInput:
         unless the screen is idle (a prompt's panel takes Enter as its answer)."""
         timeout = self._settings.submit_timeout
         submitted = self._monitor.expect_submit(record.record_id)
-        await self._screen_until(record, lambda s: holds(s.input_text, text), within=timeout)
+        await self.screen_until(record, lambda s: holds(s.input_text, text), within=timeout)
         await self._backend.send_key(record.window_id, "Enter")
         for _ in range(_ENTER_CHECKS):
             with contextlib.suppress(TimeoutError):
@@ -297,7 +297,7 @@ class WindowInput:
         def gone(shown: ScreenStatus) -> bool:
             return shown.prompt is None or shown.prompt.raw != prompt.raw
 
-        if await self._screen_until(record, gone) is None:
+        if await self.screen_until(record, gone) is None:
             raise PromptStuckError(
                 f"the prompt in window {record.window_id} is still on screen "
                 f"{self._settings.answer_timeout:g}s after the answer; look at the terminal "
@@ -305,7 +305,7 @@ class WindowInput:
                 window_id=record.window_id,
             )
 
-    async def _screen_until(
+    async def screen_until(
         self,
         record: WindowRecord,
         wanted: Callable[[ScreenStatus], bool],
@@ -313,7 +313,7 @@ class WindowInput:
         within: float | None = None,
     ) -> ScreenStatus | None:
         """The first look at the screen that is wanted, within ``within`` seconds (default
-        answer_timeout); else None."""
+        answer_timeout); else None. A query: it takes no lock."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within or self._settings.answer_timeout):
                 while True:
@@ -323,7 +323,7 @@ class WindowInput:
                     await asyncio.sleep(0.05)
         return None
 
-    async def _capture_until(
+    async def capture_until(
         self, record: WindowRecord, wanted: Callable[[str], bool], *, within: float | None = None
     ) -> bool:
         """Whether the pane's text became wanted within ``within`` (answer_timeout)."""

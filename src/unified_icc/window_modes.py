@@ -10,9 +10,7 @@ resume keeps it. Knows nothing of chats.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Final
 
@@ -20,6 +18,7 @@ from unified_icc.errors import WindowBusyError
 from unified_icc.events import AgentStatus
 from unified_icc.providers import Mode, Provider, ProviderRegistry
 from unified_icc.session_monitor import SessionMonitor
+from unified_icc.terminal import ScreenStatus
 from unified_icc.window_input import WindowInput
 from unified_icc.window_sleep import WindowSleep
 from unified_icc.window_store import WindowRecord, WindowStore
@@ -104,7 +103,8 @@ class WindowModes:
             )
         steps, confirmed = provider.mode_menu[mode]
         await self._input.press_sequence(record, steps)
-        if not await self._monitor.screens.shows(record, confirmed, within=_KEY_SECONDS):
+        if not await self._input.capture_until(record, lambda screen: confirmed in screen,
+                                               within=_KEY_SECONDS):  # fmt: skip
             logger.warning("window %s: %s did not confirm %s mode", record.window_id,
                            record.provider, mode.value)  # fmt: skip
             return None
@@ -113,22 +113,18 @@ class WindowModes:
 
     async def _changed(self, record: WindowRecord, before: str | None) -> str | None:
         """The mode shown once it differs from ``before`` (or what shows after a while)."""
-        deadline = time.monotonic() + _KEY_SECONDS
-        while True:
-            shown = await self.shown(record)
-            if shown != before or time.monotonic() > deadline:
-                return shown
-            await asyncio.sleep(0.1)
+        seen = await self._input.screen_until(record, lambda shown: shown.mode != before,
+                                              within=_KEY_SECONDS)  # fmt: skip
+        return seen.mode if seen is not None else await self.shown(record)
 
     async def _await_shown(self, record: WindowRecord, mode: Mode, *, within: float) -> str | None:
         """The mode shown once the restarted agent's input box is back (None: no mode)."""
-        deadline = time.monotonic() + within
-        while True:
-            status = await self._monitor.screens.look_now(record)
-            ready = status.status is AgentStatus.IDLE
-            if (ready and status.mode in (mode.value, None)) or time.monotonic() > deadline:
-                return status.mode
-            await asyncio.sleep(0.2)
+
+        def back(shown: ScreenStatus) -> bool:
+            return shown.status is AgentStatus.IDLE and shown.mode in (mode.value, None)
+
+        seen = await self._input.screen_until(record, back, within=within)
+        return seen.mode if seen is not None else await self.shown(record)
 
     def _remember(self, record: WindowRecord, mode: Mode) -> None:
         self._store.update(record.record_id, mode=mode.value)

@@ -12,7 +12,7 @@ from typing import Final
 from cclark.cards.elements import CardJson, HeaderTemplate, card, escape_markdown, markdown, note
 from unified_icc import ApiProblem
 
-__all__ = ["api_problem_card", "problem_title", "reset_time"]
+__all__ = ["api_problem_card", "reset_time"]
 
 _TITLES: Final = {
     ApiProblem.RATE_LIMIT: "⏳ Rate limited",
@@ -40,10 +40,6 @@ _RESET: Final = re.compile(
     r"(?P<when>(?:(?:at|in|after|on)\s+)?[^·\n]*?\d[^·\n]*?)(?=\.(?:\s|$)|\s*·|\n|$)",
     re.IGNORECASE,
 )
-
-
-def problem_title(problem: ApiProblem) -> str:
-    return _TITLES[problem]
 
 
 def reset_time(words: str) -> str | None:
