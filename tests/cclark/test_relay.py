@@ -24,6 +24,7 @@ from unified_icc import (
     AgentMessage,
     AgentMessageEvent,
     AgentStatus,
+    ApiProblem,
     ChannelId,
     MessageKind,
     MessageRole,
@@ -277,6 +278,27 @@ async def test_a_turn_the_person_interrupted_ends_without_a_stop_hook(harness: H
     assert colour(card) == "green"
     assert "[Request interrupted by user for tool use]" in card_text(card)
     assert harness.chat.texts() == ["✅ shell · demo: I'll run that."]
+
+
+async def test_a_refusal_written_before_its_prompt_ends_that_prompt_s_turn_red_once(
+    harness: Harness,
+) -> None:
+    await harness.messages(user(1, "first"), reply(2, "First answer."))
+    await harness.status(AgentStatus.IDLE)
+    refusal = AgentMessage(id="m4", role=MessageRole.ASSISTANT, kind=MessageKind.API_ERROR,
+                           text="API Error: Request rejected (429)",
+                           problem=ApiProblem.RATE_LIMIT)  # fmt: skip
+
+    await harness.messages(refusal, user(3, "second"))  # Claude writes them in this order
+    await harness.status(AgentStatus.IDLE)
+
+    first, second, problem = harness.chat.cards()
+    assert colour(first) == "green"
+    assert "API Error" not in card_text(first)
+    assert colour(second) == "red"
+    assert "API Error: Request rejected (429)" in card_text(second)
+    assert "⏳ Rate limited" in card_text(problem)
+    assert harness.chat.texts() == ["✅ shell · demo: First answer."]
 
 
 async def test_a_prompt_is_an_orange_card_patched_with_the_chat_answer(harness: Harness) -> None:
