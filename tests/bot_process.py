@@ -71,6 +71,7 @@ class Bot:
         real_shell: bool = False,
         gateway: Mapping[str, Any] | None = None,
         files: dict[str, Any] | None = None,
+        orchestrator: Mapping[str, Any] | None = None,
     ) -> None:
         app = self.emu.app
         world = self.world
@@ -103,6 +104,8 @@ class Bot:
             config["providers"]["shell"] = {"command": "bash --noprofile --norc"}  # type: ignore[index]
         if files is not None:
             config["files"] = files
+        if orchestrator is not None:
+            config["orchestrator"] = dict(orchestrator)
         config["gateway"].update(gateway or {})  # type: ignore[attr-defined]
         self.world.config_dir.mkdir(parents=True, exist_ok=True)
         (self.world.config_dir / "config.yaml").write_text(json.dumps(config))

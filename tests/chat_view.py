@@ -8,8 +8,9 @@ from typing import Any
 
 __all__ = ["QUESTION_TITLES", "buttons", "card_text", "colour", "question_text"]
 
-# The titles of the cards on which the bot itself asks something (#new steps, the session list).
-QUESTION_TITLES = ("New session", "Sessions")
+# The titles of the cards on which the bot itself asks something (#new steps, the session list,
+# #ask's confirmations).
+QUESTION_TITLES = ("New session", "Sessions", "Please confirm")
 
 
 def card_text(card: Mapping[str, Any]) -> str:

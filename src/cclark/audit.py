@@ -1,7 +1,8 @@
 """AuditLog: one JSON line per thing a person made the bot do, in ``audit.jsonl`` (mode 0600).
 
 Owns the audit record format and appending it; knows nothing of Feishu or tmux. Records carry
-who, where and what (message text, commands, keystroke batches, prompt answers, refusals),
+who, where and what (message text, commands, keystroke batches, prompt answers, #ask's tool
+calls, refusals),
 never secrets: callers pass only what a user typed or chose.
 """
 
@@ -24,6 +25,7 @@ class AuditKind(StrEnum):
     KEYSTROKES = "keystrokes"
     PROMPT_ANSWER = "prompt_answer"
     REFUSAL = "refusal"
+    TOOL_CALL = "tool_call"  # one the #ask orchestrator made (a refused one is a refusal)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

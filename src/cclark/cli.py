@@ -42,9 +42,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = _parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    # libtmux and Lark log whole requests at DEBUG, which may carry tokens, env values and
-    # user text; watchfiles logs a line per batch of changed files at INFO.
-    for noisy in ("libtmux", "Lark", "watchfiles"):
+    # libtmux, Lark and the OpenAI SDK (with its HTTP client) log whole requests at DEBUG,
+    # which may carry tokens, env values and user text; watchfiles logs a line per batch of
+    # changed files at INFO.
+    for noisy in ("libtmux", "Lark", "watchfiles", "openai", "httpx2", "httpcore2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_cclark_config(args.config_dir, config_file=args.config)
@@ -117,8 +118,9 @@ def _parser() -> argparse.ArgumentParser:
 def _warn_if_exposed(config: CclarkConfig) -> None:
     exposed = exposed_secret_file(config)
     if exposed is not None:
-        logger.warning("%s holds a Feishu app secret and other accounts on this machine can "
-                       "read it: run chmod 600 %s", exposed, exposed)  # fmt: skip
+        logger.warning("%s holds a secret (a Feishu app secret or the orchestrator's api_key) "
+                       "and other accounts on this machine can read it: run chmod 600 %s",
+                       exposed, exposed)  # fmt: skip
 
 
 def _summarise(config: CclarkConfig, out: TextIO) -> None:
@@ -132,3 +134,8 @@ def _summarise(config: CclarkConfig, out: TextIO) -> None:
         groups = "every message" if app.group_messages is GroupMessages.ALL else "@mentions only"
         print(f"feishu app {app.name}: {app.app_id} at {app.domain}, users: {users}, "
               f"groups: {groups}", file=out)  # fmt: skip
+    ask = config.orchestrator
+    if ask is None:
+        print("orchestrator (#ask): not configured", file=out)
+    else:
+        print(f"orchestrator (#ask): {ask.model} at {ask.base_url}", file=out)

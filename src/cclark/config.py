@@ -1,8 +1,9 @@
-"""The bot's sections of config.yaml: Feishu apps, the health endpoint, files sent by #get.
+"""The bot's sections of config.yaml: Feishu apps, the health endpoint, files sent by #get,
+the optional #ask orchestrator.
 
-Owns the schema of ``feishu`` and ``health``, loading the whole file through
-unified_icc.load_config, and telling whether the file exposes an app secret to other
-accounts; knows nothing of tmux.
+Owns the schema of ``feishu``, ``health``, ``files`` and ``orchestrator``, loading the whole
+file through unified_icc.load_config, and telling whether the file exposes a secret (an app
+secret, the orchestrator's key) to other accounts; knows nothing of tmux.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "FeishuSettings",
     "GroupMessages",
     "HealthSettings",
+    "OrchestratorSettings",
     "exposed_secret_file",
     "load_cclark_config",
 ]
@@ -78,10 +80,32 @@ class FilesSettings(_Strict):
     max_receive_mb: int = Field(default=30, ge=1, le=100)
 
 
+class OrchestratorSettings(_Strict):
+    """The OpenAI-compatible chat-completions endpoint behind #ask (off without the section)."""
+
+    # The API's root, as the OpenAI SDK takes it: https://api.openai.com/v1,
+    # https://open.bigmodel.cn/api/paas/v4, http://127.0.0.1:11434/v1 (ollama)…
+    base_url: str = Field(min_length=1, pattern=r"^https?://[^\s/]+(:\d+)?(/\S*)?$")
+    model: str = Field(min_length=1)
+    # Never logged, audited nor shown by /health; empty for an endpoint that wants none.
+    api_key: SecretStr = SecretStr("")
+    # Seconds one answer of the model may take (a tool call's own work is not counted).
+    timeout: float = Field(default=60.0, gt=0, le=600)
+    # The SDK's retries of a refused or failed request (429, 5xx, a dropped connection).
+    max_retries: int = Field(default=1, ge=0, le=5)
+    # Tool calls one #ask may make before it is stopped: the orchestrator never loops.
+    max_tool_calls: int = Field(default=8, ge=1, le=32)
+    # Earlier #ask exchanges of the chat sent along with a new one (its short history).
+    history: int = Field(default=6, ge=0, le=50)
+    # Whether a message in a chat with no session goes to the orchestrator as if #ask'ed.
+    unbound_chats: bool = False
+
+
 SECTIONS: Mapping[str, type[BaseModel]] = {
     "feishu": FeishuSettings,
     "health": HealthSettings,
     "files": FilesSettings,
+    "orchestrator": OrchestratorSettings,
 }
 
 
@@ -91,6 +115,8 @@ class CclarkConfig:
     feishu: FeishuSettings
     health: HealthSettings
     files: FilesSettings = field(default_factory=FilesSettings)
+    # None: the section is absent, and #ask says how to configure it.
+    orchestrator: OrchestratorSettings | None = None
 
     def app(self, name: str | None) -> FeishuApp:
         """The app to serve: the one named, or the only one.
@@ -128,22 +154,28 @@ def load_cclark_config(
     Raises: unified_icc.ConfigError naming the key and the file.
     """
     config = load_config(config_dir, env=env, sections=SECTIONS, config_file=config_file)
+    orchestrator = None
+    if "orchestrator" in config.sections:
+        orchestrator = config.section("orchestrator", OrchestratorSettings)
     return CclarkConfig(
         gateway=config,
         feishu=config.section("feishu", FeishuSettings),
         health=config.section("health", HealthSettings),
         files=config.section("files", FilesSettings),
+        orchestrator=orchestrator,
     )
 
 
 def exposed_secret_file(config: CclarkConfig) -> Path | None:
-    """The config file, when it holds a Feishu app secret and other accounts may read it.
+    """The config file, when it holds a secret (a Feishu app's, the orchestrator's key) and
+    other accounts may read it.
 
     A query: it only looks at the file's mode (and never at the secret). None when the file
-    is private, holds no app, or cannot be looked at.
+    is private, holds no secret, or cannot be looked at.
     """
     source = config.gateway.source
-    if source is None or not config.feishu.apps:
+    keyed = config.orchestrator is not None and config.orchestrator.api_key.get_secret_value()
+    if source is None or not (config.feishu.apps or keyed):
         return None
     try:
         mode = source.stat().st_mode

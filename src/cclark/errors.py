@@ -9,7 +9,12 @@ lark-oapi failures never leave ``feishu_client``: they arrive here as FeishuApiE
     │   ├── FeishuRateLimited           still throttled after our retries: + retry_after
     │   ├── FeishuAuthError             token could not be fetched or was rejected
     │   └── FeishuPermissionError       the app lacks a scope (99991672): + scopes
-    └── TopicRootUnknownError(LookupError)  no root message known to reply under in a topic
+    ├── TopicRootUnknownError(LookupError)  no root message known to reply under in a topic
+    └── OrchestratorError               the #ask model endpoint failed (any other status, no
+        │                               connection, an answer that is no chat completion)
+        ├── OrchestratorTimeout         it did not answer within orchestrator.timeout
+        ├── OrchestratorAuthError       it refused the key (401, 403)
+        └── OrchestratorRateLimited     it throttled or its quota is spent (429)
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ __all__ = [
     "FeishuAuthError",
     "FeishuPermissionError",
     "FeishuRateLimited",
+    "OrchestratorAuthError",
+    "OrchestratorError",
+    "OrchestratorRateLimited",
+    "OrchestratorTimeout",
     "TopicRootUnknownError",
 ]
 
@@ -133,3 +142,19 @@ class TopicRootUnknownError(CclarkError, LookupError):
             f"no root message known for topic channel {channel_id}: replies in a topic go "
             "under its root message, which the adapter learns from inbound messages"
         )
+
+
+class OrchestratorError(CclarkError):
+    """The #ask orchestrator's model endpoint failed; the message is said to the chat as is."""
+
+
+class OrchestratorTimeout(OrchestratorError):
+    """The model endpoint did not answer within orchestrator.timeout (after the SDK's retries)."""
+
+
+class OrchestratorAuthError(OrchestratorError):
+    """The model endpoint refused orchestrator.api_key (401) or the key's rights (403)."""
+
+
+class OrchestratorRateLimited(OrchestratorError):
+    """The model endpoint kept answering 429: too many requests, or the quota is spent."""

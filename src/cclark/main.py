@@ -1,5 +1,5 @@
 """The composition root: config, FeishuClient, FeishuAdapter, UnifiedICC, the outbox and its
-chat senders, handlers, WS, /health.
+chat senders, the #ask orchestrator, handlers, WS, /health.
 
 Owns building every object in the documented order, wiring the gateway's events back to the
 chats, and an orderly stop (reverse order, on SIGINT or SIGTERM). Holds no logic of its own.
@@ -18,6 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 from cclark.adapter import FeishuAdapter
+from cclark.ask_model import ChatModel
 from cclark.audit import AuditLog
 from cclark.cards import CardJson
 from cclark.chat_senders import ChatSenders
@@ -26,6 +27,7 @@ from cclark.errors import CclarkError
 from cclark.event_parsers import Attachment, FeishuMessageEvent
 from cclark.feishu_client import FeishuClient
 from cclark.handlers import Dispatcher, InboundPolicy, MessageHandler
+from cclark.handlers.ask import Orchestrator
 from cclark.handlers.dispatch import Receipt
 from cclark.handlers.taps import Taps
 from cclark.health import HealthServer
@@ -106,8 +108,12 @@ async def serve(
         senders.start()
         stack.push_async_callback(senders.stop, SEND_ON_STOP)
         replies = ChatReplies(adapter, outbox, journal)
+        orchestrator = Orchestrator(settings=config.orchestrator, model=_ask_model(config),
+                                    gateway=gateway, replier=replies, audit=audit)  # fmt: skip
+        stack.push_async_callback(orchestrator.stop)
         handler = MessageHandler(gateway=gateway, replier=replies, audit=audit,
-                                 prompts=relay.prompts, files=config.files)  # fmt: skip
+                                 prompts=relay.prompts, files=config.files,
+                                 orchestrator=orchestrator)  # fmt: skip
         await _learn_bot_open_id(client)
         policy = InboundPolicy(
             app_name=app.name,
@@ -145,6 +151,16 @@ async def serve(
         if on_ready is not None:
             on_ready(health)
         await stop.wait()
+
+
+def _ask_model(config: CclarkConfig) -> ChatModel | None:
+    """The #ask orchestrator's endpoint, when config.yaml has one."""
+    if config.orchestrator is None:
+        return None
+    # Imported only when configured: the SDK adds about a second to start-up.
+    from cclark.openai_model import OpenAIChatModel
+
+    return OpenAIChatModel(config.orchestrator)
 
 
 async def _learn_bot_open_id(client: FeishuClient) -> None:

@@ -65,15 +65,19 @@ def test_bad_bot_config_names_key_and_file(tmp_path: Path, text: str, key: str) 
         load_cclark_config(tmp_path)
 
 
+_APP = "feishu:\n  apps:\n    - {name: main, app_id: cli_1, app_secret: s3cr3t}\n"
+_ASK = "orchestrator: {base_url: 'http://127.0.0.1:9/v1', model: m, api_key: s3cr3t}\n"
+
+
 @pytest.mark.parametrize(
-    ("mode", "apps", "warned"),
-    [(0o644, True, True), (0o640, True, True), (0o600, True, False), (0o644, False, False)],
-)
+    ("mode", "text", "warned"),
+    [(0o644, _APP, True), (0o640, _APP, True), (0o600, _APP, False),
+     (0o644, _ASK, True), (0o600, _ASK, False), (0o644, "health: {port: 9090}\n", False)],
+)  # fmt: skip
 def test_a_config_file_others_can_read_is_warned_about_once_when_it_holds_a_secret(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, apps: bool, warned: bool
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, text: str, warned: bool
 ) -> None:
-    app = "feishu:\n  apps:\n    - {name: main, app_id: cli_1, app_secret: s3cr3t}\n"
-    path = _write(tmp_path, app if apps else "health: {port: 9090}\n")
+    path = _write(tmp_path, text)
     path.chmod(mode)
 
     with caplog.at_level(logging.WARNING):
@@ -82,8 +86,46 @@ def test_a_config_file_others_can_read_is_warned_about_once_when_it_holds_a_secr
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert code == 0
     if warned:
-        assert warnings == [f"{path} holds a Feishu app secret and other accounts on this "
-                            f"machine can read it: run chmod 600 {path}"]  # fmt: skip
+        assert warnings == [f"{path} holds a secret (a Feishu app secret or the orchestrator's "
+                            "api_key) and other accounts on this machine can read it: run "
+                            f"chmod 600 {path}"]  # fmt: skip
     else:
         assert warnings == []
     assert "s3cr3t" not in caplog.text
+
+
+def test_without_an_orchestrator_section_there_is_no_orchestrator(tmp_path: Path) -> None:
+    _write(tmp_path, "health: {port: 9090}\n")
+
+    assert load_cclark_config(tmp_path).orchestrator is None
+
+
+def test_the_orchestrator_section_keeps_its_key_out_of_output(tmp_path: Path) -> None:
+    _write(tmp_path, "orchestrator:\n  base_url: https://open.bigmodel.cn/api/paas/v4\n"
+                     "  model: glm-4.6\n  api_key: sk-s3cr3t\n")  # fmt: skip
+    out = io.StringIO()
+
+    config = load_cclark_config(tmp_path)
+    code = main(["--config-dir", str(tmp_path), "check-config"], out=out)
+
+    ask = config.orchestrator
+    assert ask is not None
+    assert (ask.model, ask.max_tool_calls, ask.unbound_chats) == ("glm-4.6", 8, False)
+    assert code == 0
+    assert "orchestrator (#ask): glm-4.6 at https://open.bigmodel.cn/api/paas/v4" in out.getvalue()
+    assert "sk-s3cr3t" not in repr(config) + out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("orchestrator: {model: m}\n", "orchestrator.base_url"),
+     ("orchestrator: {base_url: 'ftp://x', model: m}\n", "orchestrator.base_url"),
+     ("orchestrator: {base_url: 'http://x/v1'}\n", "orchestrator.model"),
+     ("orchestrator: {base_url: 'http://x/v1', model: m, max_tool_calls: 0}\n",
+      "orchestrator.max_tool_calls")],
+)  # fmt: skip
+def test_a_bad_orchestrator_section_names_its_key(tmp_path: Path, text: str, key: str) -> None:
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=f"^{path}: {key}: "):
+        load_cclark_config(tmp_path)

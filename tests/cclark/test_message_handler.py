@@ -5,46 +5,20 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
 from cclark.audit import AuditLog
-from cclark.event_parsers import FeishuMessageEvent, parse_message_event
 from cclark.handlers import MessageHandler
 from cclark.handlers.dispatch import Receipt
 from cclark.handlers.message import FEEDBACK
-from chat_view import question_text
+from handler_kit import Replies, text_event
 from support import World, wait_until
 from unified_icc import ChannelId, PromptInfo, PromptKind, UnifiedICC, WindowId
 from unified_icc.terminal import ScreenshotRenderer, ScreenshotStyle
 
 pytestmark = pytest.mark.integration
-
-
-class Replies:
-    """What the chat got: texts, and the text of each new question card, in order."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.images: list[bytes] = []
-        self.cards: dict[str, dict[str, Any]] = {}
-        self.receipts: list[tuple[str, Receipt]] = []
-
-    async def reply_text(self, event: FeishuMessageEvent, text: str) -> None:
-        self.sent.append(text)
-
-    async def react(self, event: FeishuMessageEvent, receipt: Receipt) -> None:
-        self.receipts.append((event.message_id, receipt))
-
-    async def reply_card(self, event: FeishuMessageEvent, key: str, card: dict[str, Any]) -> None:
-        if key not in self.cards:
-            self.sent.append(question_text(card) or "")
-        self.cards[key] = card
-
-    async def reply_image(self, event: FeishuMessageEvent, png: bytes) -> None:
-        self.images.append(png)
 
 
 class Answers:
@@ -61,21 +35,6 @@ class Answers:
         self.failed.append(window_id)
 
 
-def _event(text: str, chat: str = "oc_1", user: str = "ou_a") -> FeishuMessageEvent:
-    raw = {
-        "schema": "2.0",
-        "header": {"event_id": "ev", "event_type": "im.message.receive_v1",
-                   "create_time": "1", "app_id": "cli_1"},
-        "event": {"sender": {"sender_id": {"open_id": user}, "sender_type": "user"},
-                  "message": {"message_id": f"om_{text}", "chat_id": chat, "chat_type": "p2p",
-                              "message_type": "text", "content": json.dumps({"text": text}),
-                              "create_time": "1"}},
-    }  # fmt: skip
-    parsed = parse_message_event("main", raw)
-    assert parsed is not None
-    return parsed
-
-
 def _handler(
     gateway: UnifiedICC, tmp_path: Path, answers: Answers | None = None
 ) -> tuple[MessageHandler, Replies]:
@@ -90,8 +49,8 @@ async def test_help_answers_and_unknown_commands_point_to_help(
 ) -> None:
     handler, replies = _handler(gateway, tmp_path)
 
-    await handler.handle(_event("#help"))
-    await handler.handle(_event("#frobnicate now"))
+    await handler.handle(text_event("#help"))
+    await handler.handle(text_event("#frobnicate now"))
 
     assert replies.sent[0].startswith("cclark drives AI coding agents")
     assert replies.sent[1] == "Unknown command #frobnicate. Send #help for the commands there are."
@@ -102,7 +61,7 @@ async def test_text_without_a_bound_window_gets_guidance_and_creates_nothing(
 ) -> None:
     handler, replies = _handler(gateway, tmp_path)
 
-    await handler.handle(_event("please fix the bug"))
+    await handler.handle(text_event("please fix the bug"))
 
     assert replies.sent == ["This chat has no agent session. Send #new to start one, or #help."]
     assert gateway.windows() == ()
@@ -112,7 +71,7 @@ async def test_text_goes_to_the_chats_bound_agent(
     gateway: UnifiedICC, world: World, tmp_path: Path
 ) -> None:
     handler, replies = _handler(gateway, tmp_path)
-    event = _event("run the tests; then $(report)")
+    event = text_event("run the tests; then $(report)")
     await gateway.create_window(world.workspace, "shell", channel_id=event.channel_id)
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
 
@@ -127,12 +86,12 @@ async def test_text_goes_to_the_chats_bound_agent(
 
 
 def test_a_p2p_message_is_on_the_chat_channel() -> None:
-    assert ChannelId("feishu:main:oc_1") == _event("x").channel_id
+    assert ChannelId("feishu:main:oc_1") == text_event("x").channel_id
 
 
 async def _say(handler: MessageHandler, replies: Replies, *texts: str, chat: str = "oc_1") -> str:
     for text in texts:
-        await handler.handle(_event(text, chat))
+        await handler.handle(text_event(text, chat))
     return replies.sent[-1]
 
 
@@ -146,7 +105,7 @@ async def test_new_wizard_mkdir_ok_shell_starts_a_window_in_the_new_folder(
     assert last.startswith("Session started: shell in ")
     (window,) = gateway.windows()
     assert window.cwd == (world.workspace / "demo").resolve()
-    assert gateway.channel_router.resolve_window(_event("x").channel_id) == window.window_id
+    assert gateway.channel_router.resolve_window(text_event("x").channel_id) == window.window_id
 
 
 async def test_new_twice_closes_the_first_window_and_leaves_others_alone(
@@ -156,7 +115,7 @@ async def test_new_twice_closes_the_first_window_and_leaves_others_alone(
     other = await gateway.create_window(world.workspace, "shell",
                                         channel_id=ChannelId("feishu:main:oc_other"))  # fmt: skip
     await _say(handler, replies, "#new", "ok", "shell")
-    first = gateway.channel_router.resolve_window(_event("x").channel_id)
+    first = gateway.channel_router.resolve_window(text_event("x").channel_id)
 
     answer = await _say(handler, replies, "#new")
 
@@ -185,9 +144,9 @@ async def _claude_asking(
     """#new → claude in the workspace, asked to run a command: its permission prompt waits."""
     await _say(handler, replies, "#new", "ok", "claude", "standard")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
-    window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    window = gateway.channel_router.resolve_window(text_event("x").channel_id)
     assert window is not None
-    await handler.handle(_event("ASK: touch chosen.txt"))
+    await handler.handle(text_event("ASK: touch chosen.txt"))
     await wait_until(lambda: gateway.status_of(window)[1], what="the prompt")
     return window
 
@@ -200,7 +159,7 @@ async def test_numbered_replies_answer_the_prompt_and_bad_numbers_list_the_valid
     window = await _claude_asking(gateway, world, handler, replies)
 
     wrong = await _say(handler, replies, "9")
-    await handler.handle(_event("1"))
+    await handler.handle(text_event("1"))
 
     assert wrong == "option 9 is not on screen; reply with one of 1, 2, 3"
     assert replies.sent[-1] == wrong  # the card shows the choice; no extra message
@@ -215,13 +174,13 @@ async def test_a_plan_option_asking_for_feedback_sends_the_next_message_as_the_f
     handler, replies = _handler(gateway, tmp_path)
     await _say(handler, replies, "#new", "ok", "claude", "standard")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
-    window = gateway.channel_router.resolve_window(_event("x").channel_id)
+    window = gateway.channel_router.resolve_window(text_event("x").channel_id)
     assert window is not None
-    await handler.handle(_event("PLAN: rewrite everything"))
+    await handler.handle(text_event("PLAN: rewrite everything"))
     prompt = await wait_until(lambda: gateway.status_of(window)[1], what="the plan prompt")
 
     told = await _say(handler, replies, "3")
-    await handler.handle(_event("smaller steps please"))
+    await handler.handle(text_event("smaller steps please"))
 
     assert prompt.kind is PromptKind.PLAN
     assert told == FEEDBACK.format(choice=3, label="No, keep planning")
@@ -252,9 +211,9 @@ async def test_screenshot_full_sends_the_whole_pane_and_plain_screenshot_the_par
     await _say(handler, replies, "#new", "ok", "shell")
     await wait_until(lambda: world.agent_entries("started"), what="the agent")
 
-    await handler.handle(_event("#screenshot full"))
-    await handler.handle(_event("#screenshot"))
-    await handler.handle(_event("#screenshot everything"))
+    await handler.handle(text_event("#screenshot full"))
+    await handler.handle(text_event("#screenshot"))
+    await handler.handle(text_event("#screenshot everything"))
 
     full, cropped = (Image.open(io.BytesIO(png)) for png in replies.images)
     cell, pad = ScreenshotRenderer().cell, ScreenshotStyle().padding
@@ -272,8 +231,8 @@ async def test_digits_that_are_not_ascii_or_too_long_are_text_not_a_choice(
 ) -> None:
     handler, replies = _handler(gateway, tmp_path)
 
-    await handler.handle(_event(text))
-    await handler.handle(_event(f"#session switch {text}"))
+    await handler.handle(text_event(text))
+    await handler.handle(text_event(f"#session switch {text}"))
 
     assert replies.sent == [
         "This chat has no agent session. Send #new to start one, or #help.",

@@ -55,7 +55,7 @@ LONG = st.builds(operator.mul, st.characters(), st.integers(min_value=256, max_v
 ANYTHING = st.text(st.characters(), max_size=40)
 ODD = st.one_of(UNICODE_DIGITS, SURROGATES, INVISIBLE, LONG, ANYTHING)
 COMMAND_HEADS = ("#new ", "#select ", "#mkdir ", "#session switch ", "#session close ",
-                 "#verbose ", "#status ", "#esc ", "#help ", "#cancel ", "#", "ok ",
+                 "#verbose ", "#status ", "#esc ", "#help ", "#cancel ", "#ask ", "#", "ok ",
                  ".. ")  # fmt: skip
 NAMED = ("²", "①", "٣", "5" * 5000, "x" * 20_000, "#select " + "y" * 300, "#mkdir " + "z" * 300,
          "#mkdir ~", "#mkdir $(id)", "#mkdir ..", "..", "ok", "1", "2", "3", "4", "0", "9" * 7,

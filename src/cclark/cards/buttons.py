@@ -34,6 +34,7 @@ class ClickKind(StrEnum):
     WIZARD = "wizard"  # answer step ``s`` of #new wizard ``id`` with ``say``
     SESSION = "session"  # ``op`` (switch | close | resume) window ``w``
     KEY = "key"  # ``key`` (esc | ctrl-c | screenshot) on window ``w``
+    CONFIRM = "confirm"  # ``op`` (yes | no) to #ask's question ``id``
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,5 +1,5 @@
 """The card of a question the bot itself asks (a #new wizard step, the session list, whether
-to resume an agent that exited).
+to resume an agent that exited, whether #ask may close a session).
 
 Owns its layout: a header naming the question, the text (which also says what may be typed),
 a row of buttons, and once answered the answer in place of the buttons. Pure; the buttons'
@@ -14,11 +14,12 @@ from typing import Final
 from cclark.cards.buttons import button_row
 from cclark.cards.elements import CardJson, Element, HeaderTemplate, card, escape_markdown, markdown
 
-__all__ = ["ENDED_TITLE", "SESSIONS_TITLE", "WIZARD_TITLE", "choices_card"]
+__all__ = ["CONFIRM_TITLE", "ENDED_TITLE", "SESSIONS_TITLE", "WIZARD_TITLE", "choices_card"]
 
 WIZARD_TITLE: Final = "New session"
 SESSIONS_TITLE: Final = "Sessions"
 ENDED_TITLE: Final = "Session ended"
+CONFIRM_TITLE: Final = "Please confirm"
 
 
 def choices_card(

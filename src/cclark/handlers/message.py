@@ -1,11 +1,12 @@
-"""MessageHandler: routes one chat message to the wizard, a prompt answer, a command, or the agent.
+"""MessageHandler: routes one chat message to the wizard, an #ask confirmation, a prompt
+answer, a command, the agent, or the orchestrator.
 
 Owns the order of that decision (a message with photos or files goes to ReceivedFiles),
 typing into the agent (with a receipt on the message),
 answering a prompt with a number (telling the prompt cards first, so the card shows who chose
 what), the session list's card and what taps on a session's or a turn's buttons do. The
-``#new`` flow is NewSessions'. Calls only the gateway's public API (never tmux); how output
-looks is cclark.relay's.
+``#new`` flow is NewSessions', ``#ask`` the Orchestrator's. Calls only the gateway's public
+API (never tmux); how output looks is cclark.relay's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cclark.cards.buttons import ButtonStyle, ClickKind, Confirm, button
 from cclark.cards.choices_card import SESSIONS_TITLE, choices_card
 from cclark.config import FilesSettings
 from cclark.event_parsers import ChatType, FeishuMessageEvent
+from cclark.handlers.ask import Orchestrator
 from cclark.handlers.commands import SessionCommands
 from cclark.handlers.dispatch import Receipt, Replier, audit_event
 from cclark.handlers.file_requests import requested_file
@@ -56,6 +58,8 @@ HELP = """cclark drives AI coding agents running in tmux on your machine.
 #screenshot [full] — a picture of the agent's terminal (the part in use; full: all of it)
 #get <path> — a file of the session's folder, sent here (not secrets: .env, keys…)
 #esc — press Escape in the agent
+#ask <text> — ask the orchestrator, in plain words, to start, list, switch, read or close
+  this chat's sessions, or to send them text (when it is configured)
 #verbose on|off — show thinking and full tool output
 #cancel — leave the #new wizard
 #help — this message
@@ -93,6 +97,7 @@ class MessageHandler:
         audit: AuditLog,
         prompts: PromptAnswers,
         files: FilesSettings | None = None,
+        orchestrator: Orchestrator | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         files = files or FilesSettings()
@@ -107,6 +112,8 @@ class MessageHandler:
                                        max_bytes=files.max_receive_mb * 1024 * 1024)  # fmt: skip
         self._new_sessions = NewSessions(gateway=gateway, replier=replier, audit=audit,
                                          to_agent=self._to_agent, clock=clock)  # fmt: skip
+        self._ask = orchestrator or Orchestrator(settings=None, model=None, gateway=gateway,
+                                                 replier=replier, audit=audit)  # fmt: skip
 
     async def handle(self, event: FeishuMessageEvent) -> None:
         text = (event.text or "").strip()
@@ -115,6 +122,8 @@ class MessageHandler:
             await self._received.deliver(event, text)
         elif self._new_sessions.is_open(event) and (not command or command in WIZARD_WORDS):
             await self._new_sessions.step(event, text)
+        elif self._ask.awaits_answer(event, text):
+            await self._ask.answer(event, text)
         elif is_number(text) and await self._answer(event, text):
             return
         elif command:
@@ -127,6 +136,9 @@ class MessageHandler:
     async def _to_agent(self, event: FeishuMessageEvent, text: str) -> None:
         """Type text into the chat's agent; the message gets a receipt saying whether it was."""
         window = self._gateway.channel_router.resolve_window(event.channel_id)
+        if window is None and self._ask.takes_unbound_chats:
+            await self._ask.ask(event, text)
+            return
         if window is None:
             await self._say(event, NO_SESSION)
             return
@@ -205,6 +217,9 @@ class MessageHandler:
             return await self._screenshot(event, argument.lower())
         if command == "#get":
             return await self._get(event, argument)
+        if command == "#ask":
+            await self._ask.ask(event, argument)
+            return ""
         return f"Unknown command {shortened(command)}. Send #help for the commands there are."
 
     async def _session_command(self, command: str, channel: ChannelId, argument: str) -> str:
@@ -314,6 +329,10 @@ class MessageHandler:
         png = await self._gateway.capture_screenshot(window, full=argument == "full")
         await self._replier.reply_image(event, png)
         return ""
+
+    def tap_confirm(self, event: FeishuMessageEvent, confirmation_id: str, op: str) -> TapAnswer:
+        """A tap on Yes or No of a question #ask asked (see Orchestrator.tap)."""
+        return self._ask.tap(event, confirmation_id, op)
 
     # -- #new ----------------------------------------------------------------------------------
 

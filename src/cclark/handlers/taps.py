@@ -106,6 +106,8 @@ class Taps:
             return self._handler.tap_session(event, str(value.get("op")), _window(value))
         if kind == ClickKind.KEY:
             return self._handler.tap_key(event, _window(value), str(value.get("key")))
+        if kind == ClickKind.CONFIRM:
+            return self._handler.tap_confirm(event, str(value.get("id")), str(value.get("op")))
         return refused(UNREADABLE)
 
     def _prompt(self, event: FeishuMessageEvent, value: Mapping[str, Any]) -> TapAnswer:
