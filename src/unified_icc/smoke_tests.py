@@ -31,6 +31,9 @@ __all__ = ["SmokeResult", "SmokeTests"]
 logger = logging.getLogger(__name__)
 
 _LOOK_EVERY = 0.2
+_DEAD_NOTE = "Pane is dead"  # what tmux writes under a dead pane's last output
+_DRAIN_WAIT = 3.0
+_DRAIN_LOOK_EVERY = 0.05
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,10 +102,19 @@ class SmokeTests:
 
     async def _last_words(self, window: WindowId) -> str:
         """What a CLI that died printed: tmux scrolls it up to write "Pane is dead" at the
-        bottom, so the screen is read with its scrollback, without blank lines and that note."""
-        screen = await self._backend.capture(window, history=self._settings.window_height)
+        bottom, so the screen is read with its scrollback, without blank lines and that note.
+
+        tmux may see the process exit before it has read all it wrote (a busy machine): the
+        note comes once the output is drained, so the screen is read until it shows (or
+        _DRAIN_WAIT passes)."""
+        deadline = time.monotonic() + _DRAIN_WAIT
+        while True:
+            screen = await self._backend.capture(window, history=self._settings.window_height)
+            if _DEAD_NOTE in screen or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(_DRAIN_LOOK_EVERY)
         lines = [line for line in screen.splitlines()
-                 if line.strip() and not line.startswith("Pane is dead")]  # fmt: skip
+                 if line.strip() and not line.startswith(_DEAD_NOTE)]  # fmt: skip
         return "\n".join(lines)
 
     async def _watch(
@@ -115,10 +127,11 @@ class SmokeTests:
             probe = await self._backend.probe(window)
             screen = (await self._backend.capture(window)).rstrip()
             if probe.dead:
-                status = probe.dead_status
+                words = await self._last_words(window)
+                # Read again once tmux is done with the pane: it may know the status only now.
+                status = (await self._backend.probe(window)).dead_status
                 how = f"with status {status}" if status is not None else "at once"
-                return "", f"the CLI exited {how} instead of showing its input box", \
-                    await self._last_words(window)
+                return "", f"the CLI exited {how} instead of showing its input box", words
             shown = parse_screen(provider.name, screen) if screen.strip() else None
             if shown is not None and shown.status is AgentStatus.IDLE:
                 return "input box", "", screen

@@ -53,6 +53,13 @@ class TranscriptFeed:
         self._journal = journal
         self._parsers: dict[tuple[RecordId, str], TranscriptParser] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # Tool calls read without their results yet, per window.
+        self._open_tools: dict[RecordId, set[str]] = {}
+
+    def awaits_tool_result(self, record_id: RecordId) -> bool:
+        """Whether the window's transcript shows a tool call whose result is not written yet
+        (the agent is still at work, whatever its screen looks like)."""
+        return bool(self._open_tools.get(record_id))
 
     def paths(self) -> set[Path]:
         """The transcripts of our live windows (what the file watcher should watch)."""
@@ -66,6 +73,7 @@ class TranscriptFeed:
     def forget(self, record: WindowRecord) -> None:
         for key in [k for k in self._parsers if k[0] == record.record_id]:
             del self._parsers[key]
+        self._open_tools.pop(record.record_id, None)
 
     async def deliver_changed(self, paths: set[Path]) -> set[RecordId]:
         """Read and deliver every window whose transcript is among ``paths``; returns the
@@ -95,6 +103,7 @@ class TranscriptFeed:
             if chunk.restarted:
                 logger.warning("transcript %s shrank or was replaced; re-reading it", path)
             messages = self._parse(record, path, chunk.lines, cursor)
+            self._note_tools(record.record_id, messages)
             moved = advance(cursor, chunk, tuple(m.id for m in messages))
             watermark = Watermarks.cursor(path, moved)
             if messages:
@@ -111,11 +120,21 @@ class TranscriptFeed:
         if parser is None:
             parser = self._parsers[(record.record_id, path)] = parser_for(record.provider)
         fresh: dict[str, AgentMessage] = {}
-        for line in lines:
+        for line in parser.order(lines):
             for message in parser.parse(line):
                 if is_new(cursor, message.id) and message.id not in fresh:
                     fresh[message.id] = message
         return _merge_output(tuple(fresh.values()))
+
+    def _note_tools(self, record_id: RecordId, messages: tuple[AgentMessage, ...]) -> None:
+        open_tools = self._open_tools.setdefault(record_id, set())
+        for message in messages:
+            if message.role is MessageRole.USER:
+                open_tools.clear()  # the person spoke or stopped the turn: nothing is awaited
+            elif message.kind is MessageKind.TOOL_USE and message.tool_id:
+                open_tools.add(message.tool_id)
+            elif message.kind is MessageKind.TOOL_RESULT and message.tool_id:
+                open_tools.discard(message.tool_id)
 
     async def _emit(
         self, record: WindowRecord, messages: tuple[AgentMessage, ...], watermark: Write

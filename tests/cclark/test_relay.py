@@ -280,7 +280,7 @@ async def test_a_turn_the_person_interrupted_ends_without_a_stop_hook(harness: H
     assert harness.chat.texts() == ["✅ shell · demo: I'll run that."]
 
 
-async def test_a_refusal_written_before_its_prompt_ends_that_prompt_s_turn_red_once(
+async def test_a_refusal_ends_its_prompt_s_turn_red_once(
     harness: Harness,
 ) -> None:
     await harness.messages(user(1, "first"), reply(2, "First answer."))
@@ -289,7 +289,8 @@ async def test_a_refusal_written_before_its_prompt_ends_that_prompt_s_turn_red_o
                            text="API Error: Request rejected (429)",
                            problem=ApiProblem.RATE_LIMIT)  # fmt: skip
 
-    await harness.messages(refusal, user(3, "second"))  # Claude writes them in this order
+    # (Claude writes the refusal first in its file; the parser reads a batch in time order.)
+    await harness.messages(user(3, "second"), refusal)
     await harness.status(AgentStatus.IDLE)
 
     first, second, problem = harness.chat.cards()

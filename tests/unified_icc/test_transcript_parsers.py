@@ -49,8 +49,9 @@ CODEX_401 = ("unexpected status 401 Unauthorized: Fake key rejected: invalid x-a
 
 
 def parse_file(parser: TranscriptParser, path: Path) -> list[AgentMessage]:
+    """The file's messages as the feed reads them: the whole file as one read."""
     messages: list[AgentMessage] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in parser.order(tuple(path.read_text(encoding="utf-8").splitlines())):
         messages += parser.parse(line)
     return messages
 
@@ -75,6 +76,19 @@ class FixtureCase(NamedTuple):
 
 
 FIXTURE_CASES = [
+    # Captured in CI (Claude 2.1.197, a photo attached, a busy machine): the reply's entry
+    # (10:29:10.421) is in the file before its prompt's (10:29:10.121).
+    FixtureCase(
+        test_id="claude-prompt-written-after-its-reply",
+        provider="claude",
+        fixture="claude/prompt-written-after-its-reply.jsonl",
+        expected=[
+            (USER, TEXT, "@.unified-icc/inbox/20261202-102905-photo.png (sent to you from the "
+             "chat)", None),
+            (ASSISTANT, TEXT, "FAKE-REPLY: you said '@.unified-icc/inbox/20261202-102905-"
+             "photo.png (sent to you from the chat)'", None),
+        ],
+    ),
     FixtureCase(
         test_id="claude-e2e-with-exit",
         provider="claude",
@@ -328,11 +342,12 @@ FIXTURE_CASES = [
         for provider, status, expected in (
             ("claude", 401, [(USER, TEXT, "hello", None),
                              (ASSISTANT, API_ERROR, "Not logged in · Please run /login", None)]),
-            ("claude", 429, [(ASSISTANT, API_ERROR, "API Error: Request rejected (429) · Fake "
-                              "rate limit: too many requests", None),
-                             (USER, TEXT, "hello", None)]),
-            ("claude", 529, [(ASSISTANT, API_ERROR, CLAUDE_529, None),
-                             (USER, TEXT, "hello", None)]),
+            # Claude writes these errors before the prompt they refused, with later times.
+            ("claude", 429, [(USER, TEXT, "hello", None),
+                             (ASSISTANT, API_ERROR, "API Error: Request rejected (429) · Fake "
+                              "rate limit: too many requests", None)]),
+            ("claude", 529, [(USER, TEXT, "hello", None),
+                             (ASSISTANT, API_ERROR, CLAUDE_529, None)]),
             ("codex", 401, [(USER, TEXT, "hello", None),
                             (ASSISTANT, API_ERROR, CODEX_401, None)]),
             ("codex", 429, [(USER, TEXT, "hello", None),
@@ -667,3 +682,16 @@ def test_read_session_meta_gives_id_and_cwd_of_a_rollout(case: MetaCase, tmp_pat
         path.write_bytes(case.content)
 
     assert read_session_meta(path) == case.expected
+
+
+def test_claude_lines_in_time_order_keep_their_order_and_odd_lines_their_place() -> None:
+    lines = (
+        '{"type": "mode", "mode": "normal"}',
+        '{"type": "user", "timestamp": "2026-12-02T10:00:01.000Z", "uuid": "a"}',
+        "not json",
+        '{"type": "assistant", "timestamp": "2026-12-02T10:00:02.000Z", "uuid": "b"}',
+    )
+
+    assert ClaudeParser().order(lines) == lines
+    swapped = (lines[0], lines[3], lines[1], lines[2])
+    assert ClaudeParser().order(swapped) == lines

@@ -89,9 +89,8 @@ class ChatRelay:
                    for m in event.messages):  # fmt: skip
                 self._turn_over[window] = False  # the person spoke: a new turn began
             over = self._turn_over.get(window, False)
-            messages = _refusals_last(event.messages)
             for channel in channels:
-                self._turns.add((window, channel), title, messages, turn_over=over)
+                self._turns.add((window, channel), title, event.messages, turn_over=over)
             interrupted = any(m.kind is MessageKind.INTERRUPT for m in event.messages)
             if interrupted:
                 self._turn_over[window] = True  # no Stop hook follows an interrupted turn
@@ -170,15 +169,6 @@ class ChatRelay:
         except UnifiedICCError:
             return str(window_id)
         return turn_title(info.provider, info.cwd.name, info.mode)
-
-
-def _refusals_last(messages: Sequence[AgentMessage]) -> tuple[AgentMessage, ...]:
-    """The batch with refusals of the model API moved to its end: Claude writes its error
-    before the prompt it refused, and a refusal ends the turn that prompt began."""
-    refusals = [m for m in messages if m.kind is MessageKind.API_ERROR]
-    if not refusals:
-        return tuple(messages)
-    return (*(m for m in messages if m.kind is not MessageKind.API_ERROR), *refusals)
 
 
 def _ends_with_a_reply(event: AgentMessageEvent) -> bool:

@@ -60,6 +60,11 @@ class TranscriptParser(Protocol):
         """The messages of one line (often none). Never raises on bad input."""
         ...
 
+    def order(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        """The lines of one read in the order their entries were made (parse them so). Most
+        CLIs write in that order; Claude may not. Never raises on bad input."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Draft:

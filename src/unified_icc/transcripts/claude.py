@@ -97,6 +97,22 @@ class ClaudeParser:
         self._tool_names: BoundedMemo[str] = BoundedMemo()
         self._emitted = EmittedIds()
 
+    def order(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        """The lines sorted by their entries' timestamps (stable; a line without one keeps
+        its place after the line before it). Claude 2.1 can write a prompt's entry after the
+        reply to it (seen with a photo attached, on a busy machine); read in file order, the
+        reply would land in the previous turn and the prompt's turn would stay empty."""
+        keys, last = [], ""
+        for line in lines:
+            entry = load_json_object(line)
+            stamp = entry.get("timestamp") if entry is not None else None
+            last = stamp if isinstance(stamp, str) and stamp else last
+            keys.append(last)
+        if keys == sorted(keys):
+            return lines
+        ranked = sorted(range(len(lines)), key=keys.__getitem__)
+        return tuple(lines[i] for i in ranked)
+
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         entry = load_json_object(line)
         if entry is None or not _is_shown(entry):

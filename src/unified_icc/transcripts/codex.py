@@ -68,6 +68,9 @@ class CodexParser:
         self._call_names: BoundedMemo[str] = BoundedMemo()
         self._emitted = EmittedIds()
 
+    def order(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        return lines  # written in the order they were made
+
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         entry = load_json_object(line)
         item = entry.get("payload") if entry is not None else None

@@ -63,6 +63,9 @@ class GeminiParser:
         self._said: BoundedMemo[None] = BoundedMemo()  # what the records so far said
         self._restating = False
 
+    def order(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        return lines  # written in the order they were made
+
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         entry = load_json_object(line)
         if entry is None:

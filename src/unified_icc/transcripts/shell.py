@@ -61,6 +61,9 @@ class ShellParser:
         self._nonce = secrets.token_hex(8)
         self._count = 0
 
+    def order(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        return lines  # written in the order they were made
+
     def parse(self, line: str) -> tuple[AgentMessage, ...]:
         self._count += 1
         message_id = line_digest(f"{self._nonce}:{self._count}")
