@@ -294,7 +294,8 @@ class ChatTools:
 
     def _folder(self, raw: str, *, create: bool) -> Path:
         """The folder, resolved and inside the workspace (created when asked and allowed)."""
-        roots = Workspace(self._gateway.config.gateway.workspace_roots).roots
+        workspace = Workspace(self._gateway.config.gateway.workspace_roots)
+        roots = workspace.roots
         if not roots:
             raise _Refused("no workspace folder is configured (gateway.workspace_roots)")
         problem = path_problem(raw)
@@ -302,15 +303,14 @@ class ChatTools:
             raise _Refused(f"{shortened(raw, limit=40)!r} is not a path: {problem or 'empty'}")
         given = Path(os.path.expanduser(raw.strip()))
         candidates = [given] if given.is_absolute() else [root / given for root in roots]
-        for candidate in candidates:
-            resolved = Path(os.path.realpath(candidate))
-            if not Workspace(roots).contains(resolved):
-                continue
+        inside = [r for r in (Path(os.path.realpath(c)) for c in candidates)
+                  if workspace.contains(r)]  # fmt: skip
+        for resolved in inside:
             if resolved.is_dir():
                 return resolved
             if create and not resolved.exists():
                 return _make_folder(resolved, roots)
-        if not any(Workspace(roots).contains(Path(os.path.realpath(c))) for c in candidates):
+        if not inside:
             raise _Refused(f"{shortened(raw, limit=PATH_CHARS)} is outside the workspace folders "
                            f"({', '.join(map(str, roots))})")  # fmt: skip
         raise _Refused(f"{shortened(raw, limit=PATH_CHARS)} is not a folder in the workspace (set "
