@@ -10,9 +10,10 @@ screen changed (the tool call comes before its prompt, the person's words before
 A window flagged with ``turn_ended`` (its Stop hook fired; an agent without one wrote output)
 is reported idle at its next idle look even when its status did not change: a quick turn may
 never have been seen working; that IDLE carries turn_ended. For providers without a Stop hook
-every change to IDLE carries it too, unless their transcript (read just before) shows a tool
-call still without its result: Gemini's screen can look idle between writing a tool call and
-running it, and its turn is not over (its result, new output, flags the window again). A
+every change to IDLE carries it too, unless their transcript (read just before) ends in a tool
+call or a tool result: the tool runs, or the model answers it, next. Gemini's screen can look
+idle for a moment in between, and its turn is not over (the reply, new output, flags the
+window again). A
 plain shell is WORKING while a program other than the shell itself is in its foreground; the
 shell itself in the foreground counts as IDLE once its prompt is on the last line (or its
 pane has been quiet for a while), so a loop the shell runs is WORKING between its commands.
@@ -75,11 +76,11 @@ class ScreenWatch:
         bus: EventBus,
         settle: Settle = _nothing_to_settle,
         stop_hooked: frozenset[str] = frozenset(),
-        awaits_tool_result: Callable[[RecordId], bool] = lambda _: False,
+        owes_reply: Callable[[RecordId], bool] = lambda _: False,
     ) -> None:
         self._backend = backend
         self._settle = settle
-        self._awaits_tool_result = awaits_tool_result
+        self._owes_reply = owes_reply
         self._stop_hooked = stop_hooked  # providers whose Stop hook says when a turn ends
         self._store = store
         self._router = router
@@ -203,7 +204,7 @@ class ScreenWatch:
     async def _report(self, record: WindowRecord, shown: ScreenStatus, *, turn_ended: bool) -> None:
         """Deliver what the transcript holds, then the status (the ordering promise)."""
         await self._settle(record)
-        if record.provider not in self._stop_hooked and self._awaits_tool_result(record.record_id):
+        if record.provider not in self._stop_hooked and self._owes_reply(record.record_id):
             turn_ended = False
         await self._bus.emit(
             StatusEvent(

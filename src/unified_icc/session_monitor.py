@@ -91,7 +91,7 @@ class SessionMonitor:
             bus=bus,
             settle=feed.deliver,
             stop_hooked=stop_hooked,
-            awaits_tool_result=feed.awaits_tool_result,
+            owes_reply=feed.owes_reply,
         )
         self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None

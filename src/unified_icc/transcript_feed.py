@@ -13,6 +13,7 @@ import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Final
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.event_bus import EventBus
@@ -53,13 +54,13 @@ class TranscriptFeed:
         self._journal = journal
         self._parsers: dict[tuple[RecordId, str], TranscriptParser] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        # Tool calls read without their results yet, per window.
-        self._open_tools: dict[RecordId, set[str]] = {}
+        # Windows whose transcript ends in a tool call or a tool result.
+        self._owing: set[RecordId] = set()
 
-    def awaits_tool_result(self, record_id: RecordId) -> bool:
-        """Whether the window's transcript shows a tool call whose result is not written yet
-        (the agent is still at work, whatever its screen looks like)."""
-        return bool(self._open_tools.get(record_id))
+    def owes_reply(self, record_id: RecordId) -> bool:
+        """Whether the window's transcript ends in a tool call or a tool result: the agent
+        runs the tool or its model answers the result next, whatever its screen looks like."""
+        return record_id in self._owing
 
     def paths(self) -> set[Path]:
         """The transcripts of our live windows (what the file watcher should watch)."""
@@ -73,7 +74,7 @@ class TranscriptFeed:
     def forget(self, record: WindowRecord) -> None:
         for key in [k for k in self._parsers if k[0] == record.record_id]:
             del self._parsers[key]
-        self._open_tools.pop(record.record_id, None)
+        self._owing.discard(record.record_id)
 
     async def deliver_changed(self, paths: set[Path]) -> set[RecordId]:
         """Read and deliver every window whose transcript is among ``paths``; returns the
@@ -103,7 +104,7 @@ class TranscriptFeed:
             if chunk.restarted:
                 logger.warning("transcript %s shrank or was replaced; re-reading it", path)
             messages = self._parse(record, path, chunk.lines, cursor)
-            self._note_tools(record.record_id, messages)
+            self._note_owing(record.record_id, messages)
             moved = advance(cursor, chunk, tuple(m.id for m in messages))
             watermark = Watermarks.cursor(path, moved)
             if messages:
@@ -126,15 +127,14 @@ class TranscriptFeed:
                     fresh[message.id] = message
         return _merge_output(tuple(fresh.values()))
 
-    def _note_tools(self, record_id: RecordId, messages: tuple[AgentMessage, ...]) -> None:
-        open_tools = self._open_tools.setdefault(record_id, set())
-        for message in messages:
-            if message.role is MessageRole.USER:
-                open_tools.clear()  # the person spoke or stopped the turn: nothing is awaited
-            elif message.kind is MessageKind.TOOL_USE and message.tool_id:
-                open_tools.add(message.tool_id)
-            elif message.kind is MessageKind.TOOL_RESULT and message.tool_id:
-                open_tools.discard(message.tool_id)
+    def _note_owing(self, record_id: RecordId, messages: tuple[AgentMessage, ...]) -> None:
+        if not messages:
+            return
+        last = messages[-1]  # the person's words (or a stop) owe nothing of the last turn
+        if last.role is not MessageRole.USER and last.kind in _OWING_KINDS:
+            self._owing.add(record_id)
+        else:
+            self._owing.discard(record_id)
 
     async def _emit(
         self, record: WindowRecord, messages: tuple[AgentMessage, ...], watermark: Write
@@ -148,6 +148,11 @@ class TranscriptFeed:
             messages=messages,
         )
         await self._bus.emit(event, writes=(watermark,))
+
+
+# What an agent's model always follows with more: the tool's result, the answer to it.
+_OWING_KINDS: Final = frozenset({MessageKind.TOOL_USE, MessageKind.TOOL_RESULT,
+                                 MessageKind.THINKING})  # fmt: skip
 
 
 def _merge_output(messages: tuple[AgentMessage, ...]) -> tuple[AgentMessage, ...]:

@@ -150,9 +150,9 @@ async def test_with_a_stop_hook_only_the_idle_after_it_ends_the_turn() -> None:
                       (AgentStatus.WORKING, False), (AgentStatus.IDLE, True)]  # fmt: skip
 
 
-async def test_without_a_stop_hook_an_idle_look_with_a_tool_call_open_ends_no_turn() -> None:
-    # Gemini may look idle between writing a tool call and running it (Claude's screens
-    # here, in a watch that knows no Stop hook).
+async def test_without_a_stop_hook_an_idle_look_owing_a_reply_ends_no_turn() -> None:
+    # Gemini may look idle between writing a tool call and running it, or between the tool's
+    # result and its model's answer (Claude's screens here, in a watch that knows no Stop hook).
     tmux, store, bus = FakeTmux(), WindowStore(), EventBus()
     record = WindowRecord(record_id=RecordId("0" * 12), window_id=WindowId("@0"),
                           provider="claude", mode="yolo", cwd="/tmp", created_at="t")  # fmt: skip
@@ -160,20 +160,20 @@ async def test_without_a_stop_hook_an_idle_look_with_a_tool_call_open_ends_no_tu
     tmux.screens["@0"] = BUSY
     tmux.panes = (pane("@0", "0" * 12, activity=int(time.time())),)
     events: list[tuple[AgentStatus, bool]] = []
-    open_tools = {"call_1"}
+    owing = {"call_1"}
 
     async def collect(event: StatusEvent) -> None:
         events.append((event.status, event.turn_ended))
 
     bus.on_status(collect)
     watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
-                        awaits_tool_result=lambda _: bool(open_tools))  # fmt: skip
+                        owes_reply=lambda _: bool(owing))  # fmt: skip
     await watch.update(tmux.panes)
     tmux.screens["@0"] = IDLE
-    watch.flag(record.record_id, turn_ended=True)  # the call was written: output
+    watch.flag(record.record_id, turn_ended=True)  # the call or its result was written
     await watch.update(tmux.panes)
-    open_tools.clear()
-    watch.flag(record.record_id, turn_ended=True)  # its result and the reply: output
+    owing.clear()
+    watch.flag(record.record_id, turn_ended=True)  # the model's answer was written
     await watch.update(tmux.panes)
 
     assert events == [(AgentStatus.WORKING, False), (AgentStatus.IDLE, False),
