@@ -568,7 +568,7 @@ def _folders_outside(world: World, tmp_path: Path) -> set[Path]:
 
 @pytest.mark.timeout(300)
 @settings(
-    max_examples=150,
+    max_examples=100,
     derandomize=True,  # seeded: the same examples on every run
     database=None,
     deadline=None,
