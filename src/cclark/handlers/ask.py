@@ -24,6 +24,7 @@ from typing import Final
 
 from cclark.ask_model import ChatModel, ToolCall, WireMessage
 from cclark.audit import AuditKind, AuditLog
+from cclark.cards import CardJson
 from cclark.cards.buttons import ButtonStyle, ClickKind, button
 from cclark.cards.choices_card import CONFIRM_TITLE, choices_card
 from cclark.config import OrchestratorSettings
@@ -32,7 +33,7 @@ from cclark.event_parsers import FeishuMessageEvent
 from cclark.handlers.ask_tools import ChatTools, PendingAction, ToolResult
 from cclark.handlers.dispatch import Replier, audit_event
 from cclark.handlers.tap_answer import TapAnswer, ToastKind, refused
-from unified_icc import ChannelId, UnifiedICC, Workspace
+from unified_icc import ChannelId, UnifiedICC
 
 __all__ = ["CONFIRM_WITHIN", "NOT_CONFIGURED", "Orchestrator"]
 
@@ -66,8 +67,11 @@ class _Confirmation:
     channel: ChannelId
     asker: str
     action: PendingAction
-    card_key: str
     expires_at: float
+
+    @property
+    def card_key(self) -> str:
+        return f"confirm:{self.id}"
 
 
 class Orchestrator:
@@ -173,7 +177,6 @@ class Orchestrator:
         token = secrets.token_hex(6)
         pending = _Confirmation(id=token, channel=event.channel_id,
                                 asker=event.sender_open_id or "", action=action,
-                                card_key=f"confirm:{token}",
                                 expires_at=self._clock() + CONFIRM_WITHIN)  # fmt: skip
         self._pending[event.channel_id] = pending
         await self._replier.reply_card(event, pending.card_key, _confirm_card(pending))
@@ -255,10 +258,9 @@ class Orchestrator:
         return result
 
     def _instructions(self, channel: ChannelId) -> str:
-        roots = Workspace(self._gateway.config.gateway.workspace_roots).roots
-        installed = [name for name, ok in self._gateway.installed_providers() if ok]
+        roots = self._tools.workspace().roots
         return INSTRUCTIONS.format(roots=", ".join(map(str, roots)) or "none",
-                                   installed=", ".join(installed) or "none",
+                                   installed=", ".join(self._tools.installed()) or "none",
                                    sessions=self._tools.sessions_summary(channel))  # fmt: skip
 
     def _remember(self, channel: ChannelId, asked: str, answered: str) -> None:
@@ -288,7 +290,7 @@ def _summary(done: list[str], answer: str) -> str:
     return "\n".join([*done, answer])
 
 
-def _confirm_card(pending: _Confirmation, *, outcome: str | None = None) -> dict[str, object]:
+def _confirm_card(pending: _Confirmation, *, outcome: str | None = None) -> CardJson:
     value = {"k": ClickKind.CONFIRM.value, "c": pending.channel, "id": pending.id}
     buttons = [
         button("Yes", {**value, "op": "yes"}, style=ButtonStyle.DANGER),

@@ -139,6 +139,14 @@ class ChatTools:
         """The tools as the chat-completions API takes them."""
         return self._schemas
 
+    def installed(self) -> list[str]:
+        """The providers whose CLI is installed, the only ones start_session starts."""
+        return [name for name, ok in self._gateway.installed_providers() if ok]
+
+    def workspace(self) -> Workspace:
+        """The roots start_session's folders must lie in."""
+        return Workspace(self._gateway.config.gateway.workspace_roots)
+
     def sessions_summary(self, channel: ChannelId) -> str:
         """The chat's sessions in a few lines (for the model's instructions)."""
         own = self._own(channel)
@@ -287,14 +295,14 @@ class ChatTools:
         return True
 
     def _check_provider(self, provider: str) -> None:
-        installed = [name for name, ok in self._gateway.installed_providers() if ok]
+        installed = self.installed()
         if provider not in installed:
             raise _Refused(f"{shortened(provider, limit=30)!r} is not an installed agent "
                            f"(installed: {', '.join(installed) or 'none'})")  # fmt: skip
 
     def _folder(self, raw: str, *, create: bool) -> Path:
         """The folder, resolved and inside the workspace (created when asked and allowed)."""
-        workspace = Workspace(self._gateway.config.gateway.workspace_roots)
+        workspace = self.workspace()
         roots = workspace.roots
         if not roots:
             raise _Refused("no workspace folder is configured (gateway.workspace_roots)")
