@@ -131,8 +131,8 @@ class Bot:
             return []
         return [json.loads(line) for line in path.read_text().splitlines()]
 
-    async def health(self) -> tuple[int, dict[str, Any]]:
-        url = f"http://127.0.0.1:{self.health_port}/health"
+    async def health(self, path: str = "/health") -> tuple[int, dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.health_port}{path}"
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             return response.status, await response.json()
 

@@ -34,6 +34,10 @@ _LOOK_EVERY = 0.2
 _DEAD_NOTE = "Pane is dead"  # what tmux writes under a dead pane's last output
 _DRAIN_WAIT = 3.0
 _DRAIN_LOOK_EVERY = 0.05
+# tmux closes a pane's terminal as soon as its process exits, dropping what it has not read
+# yet: a CLI that fails at once can lose its last words. The check's window runs the CLI
+# under a shell that outlives it briefly and exits with its status.
+_OUTLIVE = '"$@"; status=$?; sleep 0.3; exit $status'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +99,8 @@ class SmokeTests:
             await asyncio.to_thread(cwd.mkdir, mode=0o700, parents=True, exist_ok=True)
         spec = WindowSpec(session=self._settings.tmux_session,
                           record_id=SCRATCH_PREFIX + secrets.token_hex(4),
-                          name=f"check:{provider.name}", cwd=cwd, argv=plan.argv, env=plan.env,
+                          name=f"check:{provider.name}", cwd=cwd,
+                          argv=("sh", "-c", _OUTLIVE, "sh", *plan.argv), env=plan.env,
                           width=self._settings.window_width,
                           height=self._settings.window_height)  # fmt: skip
         return (await self._backend.create_window(spec)).window_id
