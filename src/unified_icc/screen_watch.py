@@ -9,12 +9,14 @@ delivers what its transcript holds, so a StatusEvent follows every message writt
 screen changed (the tool call comes before its prompt, the person's words before WORKING).
 A window flagged with ``turn_ended`` (its Stop hook fired; an agent without one wrote output)
 is reported idle at its next idle look even when its status did not change: a quick turn may
-never have been seen working; that IDLE carries turn_ended. For providers without a Stop hook
-every change to IDLE carries it too, unless their transcript (read just before) ends in a tool
-call or a tool result: the tool runs, or the model answers it, next. Gemini's screen can look
-idle for a moment in between, and its turn is not over (the reply, new output, flags the
-window again). A
-plain shell is WORKING while a program other than the shell itself is in its foreground; the
+never have been seen working; that IDLE carries turn_ended, once the transcript shows the
+prompt the agent took (its UserPromptSubmit hook): a busy Claude can write the prompt and its
+reply after its Stop hook, and a turn's end must follow its messages (waited for at most
+_PROMPT_WAIT seconds). For providers without a Stop hook every change to IDLE carries it too,
+unless their transcript (read just before) ends in a tool call or a tool result: the tool
+runs, or the model answers it, next. Gemini's screen can look idle for a moment in between,
+and its turn is not over (the reply, new output, flags the window again). A plain shell is
+WORKING while a program other than the shell itself is in its foreground; the
 shell itself in the foreground counts as IDLE once its prompt is on the last line (or its
 pane has been quiet for a while), so a loop the shell runs is WORKING between its commands.
 ``look_now`` is a query for the keystroke code: it reports nothing.
@@ -28,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.errors import TmuxError
@@ -52,11 +55,36 @@ _PROMPT_END = re.compile("[$#%>\u276f\u00bb]\\s*$")
 # Seconds a shell's pane must be quiet before a prompt not recognised still ends its turn.
 _SHELL_QUIET = 2
 
+# Seconds a turn's end announced by its Stop hook waits for the prompt the agent took to show
+# in its transcript (then it ends anyway: a command of the CLI's own may never be written).
+_PROMPT_WAIT = 5.0
+
 Settle = Callable[[WindowRecord], Awaitable[object]]
 
 
 async def _nothing_to_settle(_: WindowRecord) -> None:
     return None
+
+
+class TranscriptState(Protocol):
+    """What the transcripts say of a window's turn (TranscriptFeed)."""
+
+    def owes_reply(self, record_id: RecordId) -> bool: ...
+
+    def prompt_unread(self, record_id: RecordId) -> bool: ...
+
+    def stop_waiting_for_prompts(self, record_id: RecordId) -> None: ...
+
+
+class _NoTranscripts:
+    def owes_reply(self, record_id: RecordId) -> bool:
+        return False
+
+    def prompt_unread(self, record_id: RecordId) -> bool:
+        return False
+
+    def stop_waiting_for_prompts(self, record_id: RecordId) -> None:
+        return None
 
 
 @dataclass(slots=True)
@@ -76,11 +104,11 @@ class ScreenWatch:
         bus: EventBus,
         settle: Settle = _nothing_to_settle,
         stop_hooked: frozenset[str] = frozenset(),
-        owes_reply: Callable[[RecordId], bool] = lambda _: False,
+        transcripts: TranscriptState | None = None,
     ) -> None:
         self._backend = backend
         self._settle = settle
-        self._owes_reply = owes_reply
+        self._transcripts = transcripts or _NoTranscripts()
         self._stop_hooked = stop_hooked  # providers whose Stop hook says when a turn ends
         self._store = store
         self._router = router
@@ -88,6 +116,7 @@ class ScreenWatch:
         self._seen: dict[RecordId, _Seen] = {}
         self._due: set[RecordId] = set()
         self._turn_ended: set[RecordId] = set()
+        self._awaiting_prompt: dict[RecordId, float] = {}  # since when (monotonic)
 
     def flag(self, record_id: RecordId, *, turn_ended: bool = False) -> None:
         """Capture this window on the next update (a hook says its screen is changing).
@@ -102,6 +131,7 @@ class ScreenWatch:
         self._seen.pop(record_id, None)
         self._due.discard(record_id)
         self._turn_ended.discard(record_id)
+        self._awaiting_prompt.pop(record_id, None)
 
     def last(self, record_id: RecordId) -> tuple[AgentStatus | None, PromptInfo | None]:
         seen = self._seen.get(record_id)
@@ -133,6 +163,7 @@ class ScreenWatch:
         if record.provider not in self._stop_hooked or record.record_id not in self._turn_ended:
             return
         self._turn_ended.discard(record.record_id)
+        self._awaiting_prompt.pop(record.record_id, None)
         seen = self._seen.setdefault(record.record_id, _Seen())
         seen.status, seen.prompt = AgentStatus.IDLE, None
         idle = ScreenStatus(status=AgentStatus.IDLE, prompt=None)
@@ -194,6 +225,12 @@ class ScreenWatch:
         hooked = record.provider in self._stop_hooked
         flagged = idle and record.record_id in self._turn_ended
         changed = (parsed.status, parsed.prompt) != (seen.status, seen.prompt)
+        if flagged and await self._prompt_still_unread(record):
+            self._due.add(record.record_id)  # look again on the next tick
+            if changed:
+                seen.status, seen.prompt = parsed.status, parsed.prompt
+                await self._report(record, parsed, turn_ended=False)
+            return parsed
         if flagged or changed:
             seen.status, seen.prompt = parsed.status, parsed.prompt
             if idle:
@@ -201,10 +238,34 @@ class ScreenWatch:
             await self._report(record, parsed, turn_ended=flagged or (idle and not hooked))
         return parsed
 
+    async def _prompt_still_unread(self, record: WindowRecord) -> bool:
+        """The Stop hook said the turn is over, but the prompt the agent took is not in its
+        transcript yet (Claude, busy, can write the prompt and its reply after the hook):
+        the turn's end waits for them, so that it follows its own messages, up to
+        _PROMPT_WAIT seconds."""
+        record_id = record.record_id
+        if record.provider not in self._stop_hooked:
+            return False
+        if self._transcripts.prompt_unread(record_id):
+            await self._settle(record)  # what it wrote since the hook
+        if not self._transcripts.prompt_unread(record_id):
+            self._awaiting_prompt.pop(record_id, None)
+            return False
+        since = self._awaiting_prompt.setdefault(record_id, time.monotonic())
+        if time.monotonic() - since < _PROMPT_WAIT:
+            return True
+        logger.info("window %s: its prompt is not in its transcript %gs after its turn ended; "
+                    "ending the turn", record.window_id, _PROMPT_WAIT)  # fmt: skip
+        self._transcripts.stop_waiting_for_prompts(record_id)
+        self._awaiting_prompt.pop(record_id, None)
+        return False
+
     async def _report(self, record: WindowRecord, shown: ScreenStatus, *, turn_ended: bool) -> None:
         """Deliver what the transcript holds, then the status (the ordering promise)."""
         await self._settle(record)
-        if record.provider not in self._stop_hooked and self._owes_reply(record.record_id):
+        if record.provider not in self._stop_hooked and self._transcripts.owes_reply(
+            record.record_id
+        ):
             turn_ended = False
         await self._bus.emit(
             StatusEvent(

@@ -91,7 +91,7 @@ class SessionMonitor:
             bus=bus,
             settle=feed.deliver,
             stop_hooked=stop_hooked,
-            owes_reply=feed.owes_reply,
+            transcripts=feed,
         )
         self._watcher = FileWatcher(on_change=self._on_files_changed, home=home)
         self._task: asyncio.Task[None] | None = None
@@ -258,6 +258,7 @@ class SessionMonitor:
         if event.name == "SessionStart":
             await self._session_started(record, event)
         elif event.name == "UserPromptSubmit":
+            self.feed.prompt_taken(record.record_id)
             self.note_submitted(record.record_id)
         if event.name in ("Stop", "SessionEnd"):
             await self.feed.deliver(self._store.get(record.record_id) or record)

@@ -56,11 +56,27 @@ class TranscriptFeed:
         self._locks: dict[str, asyncio.Lock] = {}
         # Windows whose transcript ends in a tool call or a tool result.
         self._owing: set[RecordId] = set()
+        # Per window: prompts its agent said it took (its UserPromptSubmit hook) less the
+        # person's words read from its transcript since; -1 when the words came first.
+        self._unread_prompts: dict[RecordId, int] = {}
 
     def owes_reply(self, record_id: RecordId) -> bool:
         """Whether the window's transcript ends in a tool call or a tool result: the agent
         runs the tool or its model answers the result next, whatever its screen looks like."""
         return record_id in self._owing
+
+    def prompt_unread(self, record_id: RecordId) -> bool:
+        """Whether the window's agent took a prompt (its hook said so) that its transcript
+        does not show yet: a CLI may write the prompt and its reply after its Stop hook."""
+        return self._unread_prompts.get(record_id, 0) > 0
+
+    def prompt_taken(self, record_id: RecordId) -> None:
+        """The window's UserPromptSubmit hook came: its transcript will show the prompt."""
+        self._unread_prompts[record_id] = self._unread_prompts.get(record_id, 0) + 1
+
+    def stop_waiting_for_prompts(self, record_id: RecordId) -> None:
+        """Prompts the agent took and never wrote (a command of its own) are waited for no more."""
+        self._unread_prompts.pop(record_id, None)
 
     def paths(self) -> set[Path]:
         """The transcripts of our live windows (what the file watcher should watch)."""
@@ -75,6 +91,7 @@ class TranscriptFeed:
         for key in [k for k in self._parsers if k[0] == record.record_id]:
             del self._parsers[key]
         self._owing.discard(record.record_id)
+        self._unread_prompts.pop(record.record_id, None)
 
     async def deliver_changed(self, paths: set[Path]) -> set[RecordId]:
         """Read and deliver every window whose transcript is among ``paths``; returns the
@@ -105,6 +122,7 @@ class TranscriptFeed:
                 logger.warning("transcript %s shrank or was replaced; re-reading it", path)
             messages = self._parse(record, path, chunk.lines, cursor)
             self._note_owing(record.record_id, messages)
+            self._note_prompts_read(record.record_id, messages)
             moved = advance(cursor, chunk, tuple(m.id for m in messages))
             watermark = Watermarks.cursor(path, moved)
             if messages:
@@ -135,6 +153,12 @@ class TranscriptFeed:
             self._owing.add(record_id)
         else:
             self._owing.discard(record_id)
+
+    def _note_prompts_read(self, record_id: RecordId, messages: tuple[AgentMessage, ...]) -> None:
+        read = sum(1 for m in messages if m.role is MessageRole.USER and m.kind is MessageKind.TEXT)
+        if read:
+            left = self._unread_prompts.get(record_id, 0) - read
+            self._unread_prompts[record_id] = max(left, -1)
 
     async def _emit(
         self, record: WindowRecord, messages: tuple[AgentMessage, ...], watermark: Write

@@ -10,10 +10,12 @@ starts a new session; ``PARTS: n`` writes n reply parts, stopping after the firs
 file named by $FAKE_CLAUDE_GATE exists (to cut a turn in two); ``ASK: <cmd>`` shows Claude's
 Bash permission panel, where 1 or 2 run the command and 3 or Escape refuse; ``PLAN: <plan>``
 shows the plan approval panel, where 3 ("No, keep planning") returns to the input box for the
-person's feedback; ``WAIT: <text>`` works until Escape, which stops it and, like Claude, puts
-the text back in the input box a moment after the spinner stops (a first Escape then shows
-"Esc again to clear", a second clears it; text typed meanwhile is appended to it); ``/exit``
-quits.
+person's feedback; ``LATE: <text>`` replies, runs the Stop hook and draws its idle box before
+it writes the prompt and the reply to the transcript, LATE_WRITE seconds later (the real CLI
+can write both after its Stop hook on a busy machine); ``WAIT: <text>`` works until Escape,
+which stops it and, like Claude, puts the text back in the input box a moment after the
+spinner stops (a first Escape then shows "Esc again to clear", a second clears it; text typed
+meanwhile is appended to it); ``/exit`` quits.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -34,6 +37,7 @@ SHORTCUTS = "  ? for shortcuts \u00b7 \u2190 for agents"
 WORKING = "  esc to interrupt \u00b7 \u2190 for agents"
 CLEAR_HINT = "  Esc again to clear"
 RESTORE_DELAY = 0.6  # seconds between the spinner stopping and the box being refilled
+LATE_WRITE = 1.5  # seconds between the Stop hook and a LATE: turn's transcript lines
 
 
 class FakeClaude(Agent):
@@ -198,6 +202,9 @@ class FakeClaude(Agent):
             self.hook("SessionStart", source="clear")
             return
         self.hook("UserPromptSubmit", prompt=text)
+        if text.startswith("LATE: "):
+            self.reply_late(text)
+            return
         self.write("user", {"role": "user", "content": text})
         parts = re.fullmatch(r"PARTS: (\d+)", text)
         if text.startswith("PLAN: "):
@@ -215,6 +222,18 @@ class FakeClaude(Agent):
         else:
             self.reply(f"FAKE-REPLY: you said '{text}'")
         self.hook("Stop", stop_hook_active=False)
+
+    def reply_late(self, text: str) -> None:
+        reply = f"FAKE-REPLY: you said '{text}'"
+        self.history.append(f"\u25cf {reply}")
+        self.hook("Stop", stop_hook_active=False)
+
+        def write_both() -> None:
+            self.write("user", {"role": "user", "content": text})
+            self.write("assistant", {"role": "assistant",
+                                     "content": [{"type": "text", "text": reply}]})  # fmt: skip
+
+        threading.Timer(LATE_WRITE, write_both).start()
 
     def reply_in_parts(self, count: int) -> None:
         gate = Path(os.environ["FAKE_CLAUDE_GATE"])

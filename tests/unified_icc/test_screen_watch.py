@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from fakes.fake_tmux import FakeTmux, pane
-from unified_icc import AgentStatus, StatusEvent, WindowId
+from unified_icc import AgentStatus, StatusEvent, WindowId, screen_watch
 from unified_icc.channel_router import ChannelRouter
 from unified_icc.event_bus import EventBus
 from unified_icc.ids import RecordId
@@ -14,6 +16,28 @@ from unified_icc.window_store import WindowRecord, WindowStore
 
 IDLE = "\u2500" * 40 + "\n\u276f\u00a0\n" + "\u2500" * 40 + "\n  ? for shortcuts"
 BUSY = "\u2500" * 40 + "\n\u276f\u00a0\n" + "\u2500" * 40 + "\n  esc to interrupt"
+
+
+class Transcripts:
+    """What the transcripts say, as a test sets it (TranscriptFeed's answers)."""
+
+    def __init__(self) -> None:
+        self.owing = False
+        self.unread = 0  # prompts taken and not yet read
+        self.written_on_settle = 0  # prompts the next settle reads
+
+    def owes_reply(self, record_id: RecordId) -> bool:
+        return self.owing
+
+    def prompt_unread(self, record_id: RecordId) -> bool:
+        return self.unread > 0
+
+    def stop_waiting_for_prompts(self, record_id: RecordId) -> None:
+        self.unread = 0
+
+    async def settle(self, record: WindowRecord) -> None:
+        self.unread -= self.written_on_settle
+        self.written_on_settle = 0
 
 
 def _world(count: int) -> tuple[FakeTmux, WindowStore, ScreenWatch, list[StatusEvent]]:
@@ -102,9 +126,9 @@ async def test_a_turn_too_quick_to_be_seen_working_is_still_reported_idle_at_its
     ]
 
 
-async def _working_claude_with_a_stop_hook() -> tuple[
-    FakeTmux, WindowRecord, ScreenWatch, list[tuple[AgentStatus, bool]]
-]:
+async def _working_claude_with_a_stop_hook(
+    transcripts: Transcripts | None = None,
+) -> tuple[FakeTmux, WindowRecord, ScreenWatch, list[tuple[AgentStatus, bool]]]:
     """A Claude window seen working by a watch that knows Claude's Stop hook; the events
     reported, as (status, turn_ended)."""
     tmux, store, bus = FakeTmux(), WindowStore(), EventBus()
@@ -119,8 +143,10 @@ async def _working_claude_with_a_stop_hook() -> tuple[
         events.append((event.status, event.turn_ended))
 
     bus.on_status(collect)
+    transcripts = transcripts or Transcripts()
     watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
-                        stop_hooked=frozenset({"claude"}))  # fmt: skip
+                        stop_hooked=frozenset({"claude"}), transcripts=transcripts,
+                        settle=transcripts.settle)  # fmt: skip
     await watch.update(tmux.panes)
     return tmux, record, watch, events
 
@@ -137,6 +163,37 @@ async def test_an_announced_end_not_yet_seen_is_reported_before_new_input_and_on
 
     assert events == [(AgentStatus.WORKING, False), (AgentStatus.IDLE, True),
                       (AgentStatus.WORKING, False), (AgentStatus.IDLE, False)]  # fmt: skip
+
+
+async def test_a_stop_hook_before_its_prompt_is_written_ends_the_turn_once_it_is() -> None:
+    # Claude, busy, can run its Stop hook before it writes the prompt and the reply.
+    transcripts = Transcripts()
+    tmux, record, watch, events = await _working_claude_with_a_stop_hook(transcripts)
+    transcripts.unread = 1  # its UserPromptSubmit hook came
+    tmux.screens["@0"] = IDLE
+    watch.flag(record.record_id, turn_ended=True)  # its Stop hook came
+    await watch.update(tmux.panes)
+    await watch.update(tmux.panes)  # still not written: the end still waits
+    transcripts.written_on_settle = 1
+    await watch.update(tmux.panes)  # no hook flags it again: the watch keeps looking
+
+    assert events == [(AgentStatus.WORKING, False), (AgentStatus.IDLE, False),
+                      (AgentStatus.IDLE, True)]  # fmt: skip
+
+
+async def test_a_prompt_never_written_holds_the_turn_s_end_only_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(screen_watch, "_PROMPT_WAIT", 0.0)
+    transcripts = Transcripts()
+    tmux, record, watch, events = await _working_claude_with_a_stop_hook(transcripts)
+    transcripts.unread = 1
+    tmux.screens["@0"] = IDLE
+    watch.flag(record.record_id, turn_ended=True)
+    await watch.update(tmux.panes)
+
+    assert events == [(AgentStatus.WORKING, False), (AgentStatus.IDLE, True)]
+    assert transcripts.unread == 0  # the next turn does not wait for it
 
 
 async def test_with_a_stop_hook_only_the_idle_after_it_ends_the_turn() -> None:
@@ -160,19 +217,20 @@ async def test_without_a_stop_hook_an_idle_look_owing_a_reply_ends_no_turn() -> 
     tmux.screens["@0"] = BUSY
     tmux.panes = (pane("@0", "0" * 12, activity=int(time.time())),)
     events: list[tuple[AgentStatus, bool]] = []
-    owing = {"call_1"}
+    transcripts = Transcripts()
+    transcripts.owing = True
 
     async def collect(event: StatusEvent) -> None:
         events.append((event.status, event.turn_ended))
 
     bus.on_status(collect)
     watch = ScreenWatch(backend=tmux, store=store, router=ChannelRouter(), bus=bus,
-                        owes_reply=lambda _: bool(owing))  # fmt: skip
+                        transcripts=transcripts)  # fmt: skip
     await watch.update(tmux.panes)
     tmux.screens["@0"] = IDLE
     watch.flag(record.record_id, turn_ended=True)  # the call or its result was written
     await watch.update(tmux.panes)
-    owing.clear()
+    transcripts.owing = False
     watch.flag(record.record_id, turn_ended=True)  # the model's answer was written
     await watch.update(tmux.panes)
 

@@ -21,6 +21,7 @@ from unified_icc import (
     AgentMessageEvent,
     ChannelId,
     MessageKind,
+    StatusEvent,
     UnifiedICC,
     WindowInfo,
 )
@@ -95,6 +96,28 @@ async def test_prompt_and_reply_arrive_as_one_event_each_read_with_session_and_c
                              ("assistant", "FAKE-REPLY: you said 'hello there'")]  # fmt: skip
     assert [m.kind for e in inbox.events for m in e.messages] == [MessageKind.TEXT] * 2
     assert [s["text"] for s in world.agent_entries("submit")] == ["hello there"]
+
+
+async def test_a_turn_whose_transcript_is_written_after_its_stop_hook_ends_after_its_messages(
+    gateway: UnifiedICC, world: World
+) -> None:
+    seen: list[Any] = []
+    gateway.on_message(_append_to(seen))
+    gateway.on_status(_append_to(seen))
+    window = await _claude_window(gateway, world)
+
+    await gateway.send_to_window(window.window_id, "LATE: hello")
+
+    def ended() -> int | None:
+        return next((i for i, e in enumerate(seen) if isinstance(e, StatusEvent)
+                     and e.turn_ended), None)  # fmt: skip
+
+    end = await wait_until(ended, what="the turn's end")
+    reply = "FAKE-REPLY: you said 'LATE: hello'"
+    replies = [i for i, e in enumerate(seen) if isinstance(e, AgentMessageEvent)
+               and any(m.text == reply for m in e.messages)]  # fmt: skip
+    assert replies, "the turn ended before its prompt and reply were read"
+    assert replies[0] < end
 
 
 async def test_clear_moves_the_window_to_the_new_session_and_later_output_arrives(
