@@ -1,10 +1,11 @@
 """TranscriptFeed: turns the growth of our windows' transcripts into AgentMessageEvents, once.
 
-Owns the per-transcript cursors (the delivered watermark), the per-window parsers and the
-read-deliver-advance cycle. The cursor is committed to state.db in the same transaction as
-what the on_message callbacks staged (one journal unit), and entries already delivered are
-skipped by id, so a restart delivers what the agent wrote meanwhile exactly once. Knows
-nothing of tmux or of how changes are noticed.
+Owns the per-transcript cursors (the delivered watermark), the per-window parsers, the
+read-deliver-advance cycle, and what the transcript says of a window's turn (it owes a reply;
+a prompt the agent took is not written yet). The cursor is committed to state.db in the same
+transaction as what the on_message callbacks staged (one journal unit), and entries already
+delivered are skipped by id, so a restart delivers what the agent wrote meanwhile exactly once.
+Knows nothing of tmux or of how changes are noticed.
 """
 
 from __future__ import annotations
