@@ -263,9 +263,8 @@ class ScreenWatch:
     async def _report(self, record: WindowRecord, shown: ScreenStatus, *, turn_ended: bool) -> None:
         """Deliver what the transcript holds, then the status (the ordering promise)."""
         await self._settle(record)
-        if record.provider not in self._stop_hooked and self._transcripts.owes_reply(
-            record.record_id
-        ):
+        hooked = record.provider in self._stop_hooked
+        if not hooked and self._transcripts.owes_reply(record.record_id):
             turn_ended = False
         await self._bus.emit(
             StatusEvent(

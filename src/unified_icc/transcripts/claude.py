@@ -102,6 +102,8 @@ class ClaudeParser:
         its place after the line before it). Claude 2.1 can write a prompt's entry after the
         reply to it (seen with a photo attached, on a busy machine); read in file order, the
         reply would land in the previous turn and the prompt's turn would stay empty."""
+        if len(lines) < 2:
+            return lines  # nothing to sort, and no line read twice
         keys, last = [], ""
         for line in lines:
             entry = load_json_object(line)
